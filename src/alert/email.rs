@@ -1,0 +1,1 @@
+//! Email notifier (lettre, async SMTP).

@@ -1,0 +1,702 @@
+//! Configuration: serde types, loading with spans, and [`Config::validate`], which
+//! returns every problem at once, each naming the file, line and key.
+//!
+//! Loading reads the document once with spans, then deserializes each table
+//! (`[daemon]`, `[http]`, every `[sources.<id>]` and `[notifiers.<id>]`) on its own,
+//! so one bad table does not hide problems in the others, and each error points at
+//! the offending key rather than a table header.
+
+mod duration;
+mod secret;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use url::Url;
+
+pub use secret::Secret;
+
+/// Default config path when neither `--config` nor `$REVIEWRADAR_CONFIG` is given.
+pub const DEFAULT_PATH: &str = "/etc/reviewradar/config.toml";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub daemon: DaemonConfig,
+    pub http: HttpConfig,
+    /// Sources by id, in id order.
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Notifiers by id, in id order.
+    pub notifiers: BTreeMap<String, NotifierConfig>,
+    /// Where the file was read from (for messages and relative paths).
+    pub path: PathBuf,
+}
+
+/// `[daemon]`: process-wide settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// Directory holding the sled database. Relative paths are relative to the
+    /// config file's directory.
+    pub state_dir: PathBuf,
+    /// A source's first poll alerts only on mentions published within this window;
+    /// older ones are stored silently as the baseline.
+    #[serde(with = "duration")]
+    pub backfill: Duration,
+    /// User-Agent sent with every request. Say who you are and how to reach you.
+    pub user_agent: String,
+    /// On SIGTERM/SIGINT, in-flight work gets this long before it is abandoned.
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+    /// `reviewradar once` waits for delivery retries that fall due within this bound.
+    #[serde(with = "duration")]
+    pub once_retry_wait: Duration,
+    /// Log format: "text" (default) or "json".
+    pub log_format: LogFormat,
+    /// Log filter in `RUST_LOG` syntax; `RUST_LOG` wins when set.
+    pub log_level: String,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        Self {
+            state_dir: PathBuf::from("/var/lib/reviewradar"),
+            backfill: Duration::from_secs(7 * 86_400),
+            user_agent: default_user_agent(),
+            shutdown_grace: Duration::from_secs(8),
+            once_retry_wait: Duration::from_secs(30),
+            log_format: LogFormat::Text,
+            log_level: "info".to_string(),
+        }
+    }
+}
+
+pub fn default_user_agent() -> String {
+    format!(
+        "reviewradar/{} (+https://github.com/reviewradar/reviewradar)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[http]`: how politely and safely we fetch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// TCP/TLS connect timeout.
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
+    /// Total time for one request, body included.
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+    /// Largest body accepted, after decompression, in bytes.
+    pub max_body_bytes: u64,
+    /// Requests in flight across all hosts.
+    pub max_concurrency: usize,
+    /// Requests in flight to one host.
+    pub per_host_concurrency: usize,
+    /// Minimum gap between two requests to one host.
+    #[serde(with = "duration")]
+    pub per_host_min_gap: Duration,
+    /// Per-host overrides: `[http.hosts."api.example.com"]`.
+    pub hosts: BTreeMap<String, HostLimits>,
+    /// Largest delay between polls of a failing source (exponential backoff cap).
+    #[serde(with = "duration")]
+    pub max_backoff: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_concurrency: 16,
+            per_host_concurrency: 2,
+            per_host_min_gap: Duration::from_secs(1),
+            hosts: BTreeMap::new(),
+            max_backoff: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+/// Limits for one host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostLimits {
+    pub concurrency: Option<usize>,
+    #[serde(default, with = "duration::option")]
+    pub min_gap: Option<Duration>,
+}
+
+impl HttpConfig {
+    /// (concurrency, min gap) for `host`.
+    pub fn limits_for(&self, host: &str) -> (usize, Duration) {
+        let o = self.hosts.get(host);
+        (
+            o.and_then(|o| o.concurrency).unwrap_or(self.per_host_concurrency),
+            o.and_then(|o| o.min_gap).unwrap_or(self.per_host_min_gap),
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+    /// A page with schema.org Review markup (JSON-LD).
+    Jsonld,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+            SourceKind::Jsonld => "jsonld",
+        }
+    }
+}
+
+/// `[sources.<id>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Source type: "feed" or "jsonld".
+    #[serde(rename = "type")]
+    pub kind: SourceKind,
+    /// What to fetch: http(s):// or file://.
+    pub url: Url,
+    /// Time between polls.
+    #[serde(default = "default_interval", with = "duration")]
+    pub interval: Duration,
+    /// Set false to keep the source configured but not polled.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Language hint (ISO 639-1) that wins over detection.
+    pub language: Option<String>,
+    /// A rated mention is negative at or below this rating, on the platform's scale.
+    pub negative_at_or_below: Option<f64>,
+    /// Brand or shop this source watches (informational, for routing later).
+    pub brand: Option<String>,
+    /// Platform label stored on mentions; defaults by type (and "google_alerts" for
+    /// feeds on google.com/alerts).
+    pub platform: Option<String>,
+}
+
+const fn default_interval() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+const fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifierKind {
+    Email,
+    Webhook,
+}
+
+/// `[notifiers.<id>]`: one struct for every type; keys that belong to another type
+/// are reported by [`Config::validate`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifierConfig {
+    #[serde(rename = "type")]
+    pub kind: NotifierKind,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Retry policy for failed deliveries.
+    #[serde(default)]
+    pub retry: RetryConfig,
+    // --- email ---
+    /// SMTP server: smtp://host[:port] (plain, loopback relays), smtp+starttls://, smtps://.
+    /// A user name goes before `@`.
+    pub smtp: Option<Url>,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    // --- webhook ---
+    /// Receiver URL (http or https).
+    pub url: Option<Url>,
+    pub secret_file: Option<PathBuf>,
+    pub secret_env: Option<String>,
+    /// Per-attempt timeout for the delivery.
+    #[serde(default = "default_delivery_timeout", with = "duration")]
+    pub timeout: Duration,
+}
+
+const fn default_delivery_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// `[notifiers.<id>.retry]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// First retry delay.
+    #[serde(with = "duration")]
+    pub initial: Duration,
+    /// Longest delay between attempts.
+    #[serde(with = "duration")]
+    pub max: Duration,
+    /// After this long since the alert was queued, a delivery is dead-lettered.
+    #[serde(with = "duration")]
+    pub give_up_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(30 * 60),
+            give_up_after: Duration::from_secs(3 * 86_400),
+        }
+    }
+}
+
+/// One problem found while loading or validating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key path, e.g. `sources.kettle.interval`.
+    pub key: String,
+    /// 1-based line of the key in the file, when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Every problem found in one file.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{}: {} problem{}",
+            self.path.display(),
+            n,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {}", self.path.display())?;
+            if let Some(line) = p.line {
+                write!(f, ":{line}")?;
+            }
+            if p.key.is_empty() {
+                write!(f, ": {}", p.message)?;
+            } else {
+                write!(f, ": {}: {}", p.key, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where each key sits in the file, so semantic problems can name their line.
+struct Spans<'a> {
+    raw: &'a str,
+    keys: HashMap<String, Range<usize>>,
+}
+
+impl<'a> Spans<'a> {
+    fn new(raw: &'a str, root: &DeTable<'_>) -> Self {
+        let mut keys = HashMap::new();
+        collect_spans("", root, &mut keys);
+        Self { raw, keys }
+    }
+
+    fn line_of_offset(&self, offset: usize) -> usize {
+        let end = offset.min(self.raw.len());
+        self.raw.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    fn line(&self, key: &str) -> Option<usize> {
+        // The key itself, or the nearest enclosing table that is spelled out.
+        let mut k = key;
+        loop {
+            if let Some(r) = self.keys.get(k) {
+                return Some(self.line_of_offset(r.start));
+            }
+            match k.rfind('.') {
+                Some(i) => k = &k[..i],
+                None => return None,
+            }
+        }
+    }
+
+    /// The deepest key under `prefix` whose span contains `offset`.
+    fn key_at(&self, prefix: &str, offset: usize) -> Option<&str> {
+        self.keys
+            .iter()
+            .filter(|(k, r)| {
+                (k.as_str() == prefix || k.starts_with(&format!("{prefix}.")))
+                    && r.start <= offset
+                    && offset < r.end.max(r.start + 1)
+            })
+            .max_by_key(|(k, _)| k.len())
+            .map(|(k, _)| k.as_str())
+    }
+
+    fn problem(&self, key: impl Into<String>, message: impl Into<String>) -> Problem {
+        let key = key.into();
+        Problem { line: self.line(&key), key, message: message.into() }
+    }
+}
+
+fn collect_spans(prefix: &str, table: &DeTable<'_>, out: &mut HashMap<String, Range<usize>>) {
+    for (k, v) in table.iter() {
+        let path = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        out.insert(path.clone(), k.span());
+        if let DeValue::Table(t) = v.get_ref() {
+            collect_spans(&path, t, out);
+        }
+    }
+}
+
+const ID_HELP: &str = "ids may use only a-z, 0-9, '_' and '-'";
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+impl Config {
+    /// Read, parse and validate `path`. No network access.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let fail = |message: String| ConfigError {
+            path: path.to_path_buf(),
+            problems: vec![Problem { key: String::new(), line: None, message }],
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if meta.len() > 4 * 1024 * 1024 {
+            return Err(fail("file is larger than 4 MiB; refusing to parse".into()));
+        }
+        let raw = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        Self::from_str_at(&raw, path)
+    }
+
+    /// Parse and validate config text; `path` is used for messages and relative paths.
+    pub fn from_str_at(raw: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let root = match DeTable::parse(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                let line = e.span().map(|s| {
+                    raw.as_bytes()[..s.start.min(raw.len())].iter().filter(|&&b| b == b'\n').count() + 1
+                });
+                return Err(ConfigError {
+                    path: path.to_path_buf(),
+                    problems: vec![Problem {
+                        key: String::new(),
+                        line,
+                        message: format!("TOML syntax error: {}", e.message().trim()),
+                    }],
+                });
+            }
+        };
+        let spans = Spans::new(raw, root.get_ref());
+        let mut cfg = Config { path: path.to_path_buf(), ..Config::default() };
+
+        for (k, v) in root.get_ref().iter() {
+            let key = k.get_ref().as_ref();
+            match key {
+                "daemon" => {
+                    if let Some(d) = section(&spans, "daemon", v, &mut problems) {
+                        cfg.daemon = d;
+                    }
+                }
+                "http" => {
+                    if let Some(h) = section(&spans, "http", v, &mut problems) {
+                        cfg.http = h;
+                    }
+                }
+                "sources" | "notifiers" => {
+                    let DeValue::Table(t) = v.get_ref() else {
+                        problems.push(spans.problem(key, "must be a table of tables"));
+                        continue;
+                    };
+                    for (id, entry) in t.iter() {
+                        let id = id.get_ref().as_ref();
+                        let path = format!("{key}.{id}");
+                        if !valid_id(id) {
+                            problems.push(spans.problem(&path, format!("invalid id {id:?}: {ID_HELP}")));
+                        }
+                        if key == "sources" {
+                            if let Some(s) = section(&spans, &path, entry, &mut problems) {
+                                cfg.sources.insert(id.to_string(), s);
+                            }
+                        } else if let Some(n) = section(&spans, &path, entry, &mut problems) {
+                            cfg.notifiers.insert(id.to_string(), n);
+                        }
+                    }
+                }
+                other => problems.push(spans.problem(
+                    other,
+                    "unknown key; expected one of `daemon`, `http`, `sources`, `notifiers`",
+                )),
+            }
+        }
+
+        // Relative state_dir: relative to the config file.
+        if cfg.daemon.state_dir.is_relative() {
+            let base = path.parent().unwrap_or(Path::new("."));
+            cfg.daemon.state_dir = base.join(&cfg.daemon.state_dir);
+        }
+
+        problems.extend(cfg.validate_with(&spans));
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            Err(ConfigError { path: path.to_path_buf(), problems })
+        }
+    }
+
+    /// Semantic checks (everything serde cannot express). Pure: reads secret files
+    /// only to check they exist, never the network.
+    fn validate_with(&self, spans: &Spans<'_>) -> Vec<Problem> {
+        let mut p = Vec::new();
+        let d = &self.daemon;
+        if d.user_agent.trim().is_empty() || d.user_agent.chars().any(|c| c.is_control()) {
+            p.push(spans.problem("daemon.user_agent", "must be a non-empty single line"));
+        }
+        if d.shutdown_grace.is_zero() {
+            p.push(spans.problem("daemon.shutdown_grace", "must be longer than 0s"));
+        }
+        let h = &self.http;
+        if h.timeout.is_zero() || h.connect_timeout.is_zero() {
+            p.push(spans.problem("http.timeout", "timeouts must be longer than 0s"));
+        }
+        if h.max_body_bytes < 1024 {
+            p.push(spans.problem("http.max_body_bytes", "must be at least 1024"));
+        }
+        if h.max_concurrency == 0 {
+            p.push(spans.problem("http.max_concurrency", "must be at least 1"));
+        }
+        if h.per_host_concurrency == 0 {
+            p.push(spans.problem("http.per_host_concurrency", "must be at least 1"));
+        }
+        for (host, l) in &h.hosts {
+            if l.concurrency == Some(0) {
+                p.push(spans.problem(format!("http.hosts.{host}.concurrency"), "must be at least 1"));
+            }
+        }
+
+        for (id, s) in &self.sources {
+            let k = |f: &str| format!("sources.{id}.{f}");
+            match s.url.scheme() {
+                "http" | "https" => {
+                    if s.url.host_str().is_none() {
+                        p.push(spans.problem(k("url"), "has no host"));
+                    }
+                }
+                "file" => {}
+                other => p.push(spans.problem(
+                    k("url"),
+                    format!("scheme {other:?} is not supported; use http, https or file"),
+                )),
+            }
+            if s.interval < Duration::from_secs(1) {
+                p.push(spans.problem(k("interval"), "must be at least 1s"));
+            }
+            if let Some(lang) = &s.language {
+                if !(lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase())) {
+                    p.push(spans.problem(k("language"), "must be a two-letter ISO 639-1 code such as \"de\""));
+                }
+            }
+            if let Some(t) = s.negative_at_or_below {
+                if !t.is_finite() || t < 0.0 {
+                    p.push(spans.problem(k("negative_at_or_below"), "must be a number >= 0"));
+                }
+            }
+            if let Some(pl) = &s.platform {
+                if !valid_id(pl) {
+                    p.push(spans.problem(k("platform"), ID_HELP));
+                }
+            }
+        }
+
+        for (id, n) in &self.notifiers {
+            let k = |f: &str| format!("notifiers.{id}.{f}");
+            let r = &n.retry;
+            if r.initial.is_zero() {
+                p.push(spans.problem(k("retry.initial"), "must be longer than 0s"));
+            }
+            if r.max < r.initial {
+                p.push(spans.problem(k("retry.max"), "must not be shorter than retry.initial"));
+            }
+            if r.give_up_after < r.initial {
+                p.push(spans.problem(k("retry.give_up_after"), "must not be shorter than retry.initial"));
+            }
+            let mut foreign = |set: bool, key: &str, kind: &str| {
+                if set {
+                    p.push(spans.problem(k(key), format!("not a key of a {kind} notifier")));
+                }
+            };
+            match n.kind {
+                NotifierKind::Email => {
+                    foreign(n.url.is_some(), "url", "email");
+                    foreign(n.secret_file.is_some(), "secret_file", "email");
+                    foreign(n.secret_env.is_some(), "secret_env", "email");
+                }
+                NotifierKind::Webhook => {
+                    foreign(n.smtp.is_some(), "smtp", "webhook");
+                    foreign(n.password_file.is_some(), "password_file", "webhook");
+                    foreign(n.password_env.is_some(), "password_env", "webhook");
+                    foreign(n.from.is_some(), "from", "webhook");
+                    foreign(!n.to.is_empty(), "to", "webhook");
+                }
+            }
+            match n.kind {
+                NotifierKind::Email => {
+                    match &n.smtp {
+                        None => p.push(spans.problem(k("smtp"), "required for an email notifier")),
+                        Some(u) => {
+                            if !matches!(u.scheme(), "smtp" | "smtp+starttls" | "smtps") {
+                                p.push(spans.problem(
+                                    k("smtp"),
+                                    "scheme must be smtp://, smtp+starttls:// or smtps://",
+                                ));
+                            }
+                            if u.host_str().is_none_or(str::is_empty) {
+                                p.push(spans.problem(k("smtp"), "has no host"));
+                            }
+                            if u.password().is_some() {
+                                p.push(spans.problem(
+                                    k("smtp"),
+                                    "must not contain a password; use password_file or password_env",
+                                ));
+                            }
+                        }
+                    }
+                    match &n.from {
+                        None => p.push(spans.problem(k("from"), "required for an email notifier")),
+                        Some(f) => {
+                            if f.parse::<lettre::message::Mailbox>().is_err() {
+                                p.push(spans.problem(k("from"), format!("{f:?} is not a valid mailbox")));
+                            }
+                        }
+                    }
+                    if n.to.is_empty() {
+                        p.push(spans.problem(k("to"), "needs at least one recipient"));
+                    }
+                    for t in &n.to {
+                        if t.parse::<lettre::message::Mailbox>().is_err() {
+                            p.push(spans.problem(k("to"), format!("{t:?} is not a valid mailbox")));
+                        }
+                    }
+                    secret::check(&mut p, spans, &k("password_file"), &k("password_env"), n.password_file.as_deref(), n.password_env.as_deref());
+                }
+                NotifierKind::Webhook => {
+                    match &n.url {
+                        None => p.push(spans.problem(k("url"), "required for a webhook notifier")),
+                        Some(u) => {
+                            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                                p.push(spans.problem(k("url"), "must be an http:// or https:// URL"));
+                            }
+                        }
+                    }
+                    secret::check(&mut p, spans, &k("secret_file"), &k("secret_env"), n.secret_file.as_deref(), n.secret_env.as_deref());
+                }
+            }
+        }
+        p
+    }
+
+    /// Sources that are enabled, in id order.
+    pub fn enabled_sources(&self) -> impl Iterator<Item = (&String, &SourceConfig)> {
+        self.sources.iter().filter(|(_, s)| s.enabled)
+    }
+
+    /// Notifiers that are enabled, in id order.
+    pub fn enabled_notifiers(&self) -> impl Iterator<Item = (&String, &NotifierConfig)> {
+        self.notifiers.iter().filter(|(_, n)| n.enabled)
+    }
+
+    /// Non-fatal advice (short intervals against remote hosts, ...).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (id, s) in self.enabled_sources() {
+            let remote = match s.url.host_str() {
+                Some(h) => !(h == "localhost" || h.starts_with("127.") || h == "[::1]"),
+                None => false,
+            };
+            if remote && s.interval < Duration::from_secs(60) {
+                w.push(format!(
+                    "sources.{id}.interval: {} polls a remote host more than once a minute",
+                    humantime::format_duration(s.interval)
+                ));
+            }
+        }
+        if self.notifiers.values().all(|n| !n.enabled) {
+            w.push("no enabled notifiers: negative mentions are stored but nobody is told".into());
+        }
+        w
+    }
+}
+
+/// Deserialize one table on its own; on error, record a problem naming the key.
+fn section<T: DeserializeOwned>(
+    spans: &Spans<'_>,
+    path: &str,
+    value: &toml::Spanned<DeValue<'_>>,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    if !matches!(value.get_ref(), DeValue::Table(_)) {
+        problems.push(spans.problem(path, "must be a table"));
+        return None;
+    }
+    let de = ValueDeserializer::from(value.clone());
+    match T::deserialize(de) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let mut key = path.to_string();
+            let mut line = spans.line(path);
+            if let Some(span) = e.span() {
+                line = Some(spans.line_of_offset(span.start));
+                if let Some(k) = spans.key_at(path, span.start) {
+                    key = k.to_string();
+                }
+            }
+            let mut message = e.message().trim().to_string();
+            if let Some(field) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+                let field = field.to_string();
+                if !key.ends_with(&format!(".{field}")) {
+                    key = format!("{path}.{field}");
+                }
+                message = format!("unknown key{}", message.strip_prefix(&format!("unknown field `{field}`")).unwrap_or(""));
+                message = message.replace("expected one of", "expected one of:");
+            }
+            problems.push(Problem { key, line, message });
+            None
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Wiring: sources on schedules, the outbox worker, signals and shutdown.
