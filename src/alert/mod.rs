@@ -2,6 +2,7 @@
 //! worker that drains the store's queue with per-notifier retries.
 
 pub mod email;
+pub mod outbox;
 pub mod webhook;
 
 use std::time::Duration;

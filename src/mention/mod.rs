@@ -86,3 +86,9 @@ pub fn fold_whitespace(s: &str) -> String {
     }
     out
 }
+
+mod html;
+mod url;
+
+pub use html::html_to_text;
+pub use url::canonical_url;
