@@ -87,6 +87,7 @@ pub fn fold_whitespace(s: &str) -> String {
     out
 }
 
+pub mod fingerprint;
 mod html;
 mod url;
 
