@@ -1,1 +1,390 @@
-//! Wiring: sources on schedules, the outbox worker, signals and shutdown.
+//! Wiring: builds the components from a validated [`Config`], polls every source on
+//! its own jittered schedule, drains the outbox, and shuts down within a grace period.
+//!
+//! * [`App::poll_source`] is the pipeline for one source: fetch and parse (the
+//!   source), normalize (here), dedup, store and queue alerts (the store, one batch).
+//! * [`once`] polls everything once and drains due deliveries.
+//! * [`run`] is the daemon: one task per source plus the outbox worker, until the
+//!   cancellation token fires.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use crate::alert::outbox::{Outbox, Target};
+use crate::backoff;
+use crate::classify::{self, TriageInput, Verdict};
+use crate::config::{Config, SourceConfig};
+use crate::fetch::Fetcher;
+use crate::mention::{RawMention, canonical_url, fold_whitespace};
+use crate::sources::{self, PollContext, PollOutcome, Source, SourceError};
+use crate::store::{Ingest, IngestItem, IngestReport, Store};
+
+/// Largest text stored per mention, in bytes.
+const MAX_TEXT: usize = 32 * 1024;
+/// Largest title or author stored, in bytes.
+const MAX_SHORT: usize = 1024;
+/// Most items taken from one document.
+const MAX_ITEMS: usize = 5_000;
+/// sled page cache.
+const STORE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Everything a running instance needs.
+pub struct App {
+    pub cfg: Config,
+    pub store: Arc<Store>,
+    fetcher: Fetcher,
+    sources: Vec<(SourceConfig, Box<dyn Source>)>,
+    outbox: Outbox,
+    notifier_ids: Vec<String>,
+    /// Woken when a poll queues alerts.
+    outbox_wake: Notify,
+}
+
+/// Result of one poll, for logs and the `once` summary.
+#[derive(Debug)]
+pub enum PollSummary {
+    NotModified,
+    Stored { items: usize, report: IngestReport },
+}
+
+/// Open the store alone (for read-only commands).
+pub fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    Store::open(&cfg.daemon.state_dir, STORE_CACHE_BYTES)
+        .with_context(|| format!("opening the store (daemon.state_dir = {})", cfg.daemon.state_dir.display()))
+}
+
+impl App {
+    pub fn new(cfg: Config) -> anyhow::Result<App> {
+        let store = Arc::new(open_store(&cfg)?);
+        let fetcher = Fetcher::new(&cfg.http, &cfg.daemon.user_agent).context("building the HTTP client")?;
+        let sources = cfg
+            .enabled_sources()
+            .map(|(id, s)| (s.clone(), sources::build(id, s)))
+            .collect();
+        let mut targets = HashMap::new();
+        for (id, n) in cfg.enabled_notifiers() {
+            let notifier = crate::alert::build(id, n, &cfg.daemon.user_agent)
+                .with_context(|| format!("building notifier notifiers.{id}"))?;
+            targets.insert(id.clone(), Target { notifier: Arc::from(notifier), retry: n.retry.clone() });
+        }
+        let notifier_ids = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
+        let outbox = Outbox::new(store.clone(), targets);
+        for d in outbox.orphaned()? {
+            warn!(delivery = %d.id, notifier = %d.notifier, "A queued alert is for a notifier that is not configured (or disabled); it stays queued.");
+        }
+        Ok(App { cfg, store, fetcher, sources, outbox, notifier_ids, outbox_wake: Notify::new() })
+    }
+
+    /// Poll one source once: fetch, parse, normalize, store, queue alerts.
+    pub async fn poll_source(&self, idx: usize) -> Result<PollSummary, SourceError> {
+        let (scfg, source) = &self.sources[idx];
+        let id = source.id().to_string();
+        let state = self.store.source_state(&id).unwrap_or_default();
+        let cx = PollContext { fetcher: &self.fetcher, validators: state.validators.clone() };
+        let now = Utc::now();
+        match source.poll(&cx).await {
+            Ok(PollOutcome::NotModified) => {
+                self.store
+                    .update_source(&id, |s| {
+                        s.polls += 1;
+                        s.last_poll = Some(now);
+                        s.last_success = Some(now);
+                        s.consecutive_failures = 0;
+                        s.new_last = 0;
+                    })
+                    .map_err(|e| store_failure(&id, e))?;
+                debug!("Not modified.");
+                Ok(PollSummary::NotModified)
+            }
+            Ok(PollOutcome::Fetched { mentions, validators }) => {
+                let items_in_document = mentions.len();
+                let items = normalize(scfg, source.platform(), mentions);
+                let report = self
+                    .store
+                    .ingest(
+                        Ingest {
+                            source: &id,
+                            now,
+                            backfill: self.cfg.daemon.backfill,
+                            notifiers: &self.notifier_ids,
+                            validators: Some(validators),
+                            items_in_document,
+                        },
+                        items,
+                        &|item| triage(scfg, item),
+                    )
+                    .map_err(|e| store_failure(&id, e))?;
+                if report.alerts_queued > 0 {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(PollSummary::Stored { items: items_in_document, report })
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                let kind = e.kind();
+                let _ = self.store.update_source(&id, |s| {
+                    s.polls += 1;
+                    s.last_poll = Some(now);
+                    s.last_error = Some(msg);
+                    s.last_error_kind = Some(kind.to_string());
+                    s.last_error_at = Some(now);
+                    s.consecutive_failures += 1;
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// Poll with a span and a summary log line; returns whether it succeeded.
+    async fn poll_logged(&self, idx: usize) -> Result<PollSummary, SourceError> {
+        let id = self.sources[idx].1.id().to_string();
+        let span = info_span!("source", source = %id);
+        async {
+            let r = self.poll_source(idx).await;
+            match &r {
+                Ok(PollSummary::NotModified) => info!(status = "not_modified", "Poll finished."),
+                Ok(PollSummary::Stored { items, report }) => info!(
+                    items,
+                    new = report.new,
+                    revised = report.revised,
+                    known = report.known,
+                    alerts = report.alerts_queued,
+                    baseline = report.baseline,
+                    "Poll finished."
+                ),
+                Err(e) => warn!(kind = e.kind(), error = %e, "Poll failed."),
+            }
+            r
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn store_failure(id: &str, e: crate::store::StoreError) -> SourceError {
+    SourceError::Parse { url: format!("source {id}"), reason: format!("store error: {e}") }
+}
+
+/// Cut `s` to at most `max` bytes on a char boundary.
+fn bounded(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+fn short(s: Option<String>) -> Option<String> {
+    s.map(|s| bounded(fold_whitespace(&s), MAX_SHORT)).filter(|s| !s.is_empty())
+}
+
+/// Raw mentions of one document → items ready for dedup.
+pub fn normalize(scfg: &SourceConfig, platform: &str, raw: Vec<RawMention>) -> Vec<IngestItem> {
+    let platform = scfg.platform.as_deref().unwrap_or(platform).to_string();
+    let page = canonical_url(scfg.url.as_str(), None);
+    let mut items: Vec<IngestItem> = raw
+        .into_iter()
+        .take(MAX_ITEMS)
+        .map(|r| {
+            let rating = r.rating.filter(|x| x.is_finite());
+            IngestItem {
+                platform: platform.clone(),
+                external_id: r.external_id.map(|x| bounded(x.trim().to_string(), MAX_SHORT)).filter(|x| !x.is_empty()),
+                url: r.url.as_deref().and_then(|u| canonical_url(u, Some(&scfg.url))),
+                url_is_key: false,
+                author: short(r.author),
+                title: short(r.title),
+                text: bounded(fold_whitespace(&r.text), MAX_TEXT),
+                rating,
+                rating_min: r.rating_min.filter(|x| x.is_finite() && rating.is_some()),
+                rating_max: r.rating_max.filter(|x| x.is_finite() && *x > 0.0 && rating.is_some()),
+                published_at: r.published_at,
+                updated_at: r.updated_at,
+                lang: scfg.language.clone().or(r.lang.map(|l| l.to_ascii_lowercase())),
+            }
+        })
+        .collect();
+    // A URL identifies an item only when no other item of the document shares it and it
+    // is not the page itself (reviews on a product page all carry the page URL).
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for it in &items {
+        if let Some(u) = &it.url {
+            *seen.entry(u.clone()).or_default() += 1;
+        }
+    }
+    for it in &mut items {
+        it.url_is_key = it.url.as_ref().is_some_and(|u| seen[u] == 1 && Some(u) != page.as_ref());
+    }
+    items
+}
+
+/// Triage one item with its source's settings.
+pub fn triage(scfg: &SourceConfig, item: &IngestItem) -> Verdict {
+    let lang = item.lang.as_deref().map(|l| l.split(['-', '_']).next().unwrap_or(l));
+    classify::triage(&TriageInput {
+        title: item.title.as_deref(),
+        text: &item.text,
+        rating: item.rating,
+        rating_min: item.rating_min,
+        rating_max: item.rating_max,
+        lang_hint: lang,
+        negative_at_or_below: scfg.negative_at_or_below,
+    })
+}
+
+/// Summary of a `once` run.
+#[derive(Debug, Default)]
+pub struct OnceReport {
+    pub sources_ok: usize,
+    pub sources_failed: Vec<(String, String)>,
+    pub new: usize,
+    pub alerts_queued: usize,
+    pub delivered: usize,
+    pub dead: usize,
+    /// Deliveries still queued (for a later run).
+    pub pending: usize,
+}
+
+/// Poll every enabled source once, then attempt every due delivery, waiting for
+/// retries that fall due within `daemon.once_retry_wait`.
+pub async fn once(app: Arc<App>) -> anyhow::Result<OnceReport> {
+    let mut report = OnceReport::default();
+    let mut set = tokio::task::JoinSet::new();
+    for idx in 0..app.sources.len() {
+        let app = app.clone();
+        set.spawn(async move { (idx, app.poll_logged(idx).await) });
+    }
+    while let Some(r) = set.join_next().await {
+        let (idx, r) = r.context("a poll task panicked")?;
+        match r {
+            Ok(PollSummary::NotModified) => report.sources_ok += 1,
+            Ok(PollSummary::Stored { report: r, .. }) => {
+                report.sources_ok += 1;
+                report.new += r.new;
+                report.alerts_queued += r.alerts_queued;
+            }
+            Err(e) => report.sources_failed.push((app.sources[idx].1.id().to_string(), e.to_string())),
+        }
+    }
+    report.sources_failed.sort();
+
+    let deadline = tokio::time::Instant::now() + app.cfg.daemon.once_retry_wait;
+    loop {
+        let pass = app.outbox.pass(Utc::now()).await?;
+        report.delivered += pass.delivered;
+        report.dead += pass.dead;
+        let Some(next) = app.outbox.next_due()? else { break };
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        if tokio::time::Instant::now() + wait > deadline {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+    }
+    report.pending = app.store.pending_deliveries()?.len();
+    app.store.flush().await?;
+    Ok(report)
+}
+
+/// The daemon: poll every source on its schedule and deliver alerts until `shutdown`
+/// fires, then drain within `daemon.shutdown_grace` and flush the store.
+pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let tracker = TaskTracker::new();
+    info!(sources = app.sources.len(), notifiers = app.notifier_ids.len(), state = %app.store.path().display(), "reviewradar started.");
+    for idx in 0..app.sources.len() {
+        let app = app.clone();
+        let token = shutdown.clone();
+        tracker.spawn(async move { source_loop(app, idx, token).await });
+    }
+    {
+        let app = app.clone();
+        let token = shutdown.clone();
+        tracker.spawn(async move { outbox_loop(app, token).await });
+    }
+    tracker.close();
+    shutdown.cancelled().await;
+    info!(grace = %humantime::format_duration(app.cfg.daemon.shutdown_grace), "Shutting down.");
+    if tokio::time::timeout(app.cfg.daemon.shutdown_grace, tracker.wait()).await.is_err() {
+        warn!("In-flight work did not finish within the grace period; abandoning it (it is redone on the next start).");
+    }
+    app.store.flush().await.context("flushing the store")?;
+    info!("Stopped.");
+    Ok(())
+}
+
+fn jittered(interval: Duration) -> Duration {
+    // ±10 %, so sources configured alike drift apart.
+    interval.mul_f64(rand::random_range(0.9..=1.1))
+}
+
+async fn source_loop(app: Arc<App>, idx: usize, token: CancellationToken) {
+    let (scfg, _) = &app.sources[idx];
+    let interval = scfg.interval;
+    // A random start offset, so a restart does not burst every source at once.
+    let first = interval.min(Duration::from_secs(10)).mul_f64(rand::random_range(0.0..=1.0));
+    let mut delay = first;
+    let mut failures: u32 = 0;
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        // A poll in flight finishes (bounded by the HTTP timeouts) unless the grace
+        // period runs out first.
+        match app.poll_logged(idx).await {
+            Ok(_) => {
+                failures = 0;
+                delay = jittered(interval);
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let cap = app.cfg.http.max_backoff.max(interval);
+                delay = backoff::delay(failures, interval, cap);
+                if let Some(ra) = e.retry_after() {
+                    delay = delay.max(ra.min(cap));
+                }
+                if failures >= 3 {
+                    error!(source = %scfg_id(&app, idx), failures, kind = e.kind(), error = %e, retry_in = %humantime::format_duration(Duration::from_secs(delay.as_secs())), "Source keeps failing.");
+                }
+            }
+        }
+    }
+}
+
+fn scfg_id(app: &App, idx: usize) -> &str {
+    app.sources[idx].1.id()
+}
+
+async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
+    loop {
+        if let Err(e) = app.outbox.pass(Utc::now()).await {
+            error!(error = %e, "Outbox pass failed.");
+        }
+        let wait = match app.outbox.next_due() {
+            Ok(Some(next)) => (next - Utc::now()).to_std().unwrap_or_default().min(Duration::from_secs(60)),
+            Ok(None) => Duration::from_secs(60),
+            Err(_) => Duration::from_secs(5),
+        };
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = app.outbox_wake.notified() => {}
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+        }
+    }
+}
+
+/// Ids of sources that appear in the store but not in the config (for reports).
+pub fn unknown_sources(cfg: &Config, store: &Store) -> anyhow::Result<Vec<String>> {
+    let known: HashSet<&String> = cfg.sources.keys().collect();
+    Ok(store.source_states()?.into_iter().map(|(id, _)| id).filter(|id| !known.contains(id)).collect())
+}

@@ -22,6 +22,7 @@
 pub mod alert;
 pub mod backoff;
 pub mod classify;
+pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod fetch;

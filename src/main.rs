@@ -1,1 +1,34 @@
-fn main() {}
+//! The `reviewradar` binary: parse the command line, run the command, map the result
+//! to an exit code (0 ok, 1 runtime failure, 2 usage, 78 config error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use reviewradar::cli::{self, Cli, exit};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("reviewradar: cannot start the runtime: {e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
+    let result = runtime.block_on(cli::execute(cli));
+    // Do not wait for abandoned tasks (e.g. a request past the grace period).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(f) => {
+            eprintln!("reviewradar: error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -209,6 +209,8 @@ const fn yes() -> bool {
 pub enum NotifierKind {
     Email,
     Webhook,
+    /// Appends each alert (the webhook JSON body) as one line to a local file.
+    File,
 }
 
 /// `[notifiers.<id>]`: one struct for every type; keys that belong to another type
@@ -237,6 +239,9 @@ pub struct NotifierConfig {
     pub url: Option<Url>,
     pub secret_file: Option<PathBuf>,
     pub secret_env: Option<String>,
+    // --- file ---
+    /// File that alerts are appended to as JSON Lines (relative to the config file).
+    pub path: Option<PathBuf>,
     /// Per-attempt timeout for the delivery.
     #[serde(default = "default_delivery_timeout", with = "duration")]
     pub timeout: Duration,
@@ -424,6 +429,7 @@ impl Config {
         };
         let spans = Spans::new(raw, root.get_ref());
         let mut cfg = Config { path: path.to_path_buf(), ..Config::default() };
+        let base_dir = path_dir(path).to_path_buf();
 
         for (k, v) in root.get_ref().iter() {
             let key = k.get_ref().as_ref();
@@ -450,6 +456,7 @@ impl Config {
                             problems.push(spans.problem(&path, format!("invalid id {id:?}: {ID_HELP}")));
                         }
                         if key == "sources" {
+                            let entry = &resolve_relative_file_url(entry, &base_dir);
                             if let Some(s) = section(&spans, &path, entry, &mut problems) {
                                 cfg.sources.insert(id.to_string(), s);
                             }
@@ -465,10 +472,17 @@ impl Config {
             }
         }
 
-        // Relative state_dir: relative to the config file.
+        // Relative paths are relative to the config file.
+        let base = path_dir(path);
         if cfg.daemon.state_dir.is_relative() {
-            let base = path.parent().unwrap_or(Path::new("."));
             cfg.daemon.state_dir = base.join(&cfg.daemon.state_dir);
+        }
+        for n in cfg.notifiers.values_mut() {
+            for p in [&mut n.path, &mut n.password_file, &mut n.secret_file].into_iter().flatten() {
+                if p.is_relative() {
+                    *p = base.join(&*p);
+                }
+            }
         }
 
         problems.extend(cfg.validate_with(&spans));
@@ -561,7 +575,20 @@ impl Config {
                     p.push(spans.problem(k(key), format!("not a key of a {kind} notifier")));
                 }
             };
+            if n.kind != NotifierKind::File {
+                foreign(n.path.is_some(), "path", if n.kind == NotifierKind::Email { "email" } else { "webhook" });
+            }
             match n.kind {
+                NotifierKind::File => {
+                    foreign(n.url.is_some(), "url", "file");
+                    foreign(n.secret_file.is_some(), "secret_file", "file");
+                    foreign(n.secret_env.is_some(), "secret_env", "file");
+                    foreign(n.smtp.is_some(), "smtp", "file");
+                    foreign(n.password_file.is_some(), "password_file", "file");
+                    foreign(n.password_env.is_some(), "password_env", "file");
+                    foreign(n.from.is_some(), "from", "file");
+                    foreign(!n.to.is_empty(), "to", "file");
+                }
                 NotifierKind::Email => {
                     foreign(n.url.is_some(), "url", "email");
                     foreign(n.secret_file.is_some(), "secret_file", "email");
@@ -576,6 +603,11 @@ impl Config {
                 }
             }
             match n.kind {
+                NotifierKind::File => {
+                    if n.path.is_none() {
+                        p.push(spans.problem(k("path"), "required for a file notifier"));
+                    }
+                }
                 NotifierKind::Email => {
                     match &n.smtp {
                         None => p.push(spans.problem(k("smtp"), "required for an email notifier")),
@@ -661,6 +693,38 @@ impl Config {
         }
         w
     }
+}
+
+fn path_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// `url = "file:demo/feed.xml"` (no slash after `file:`) is relative to the config
+/// file's directory, so the shipped demo runs from any checkout.
+fn resolve_relative_file_url<'i>(
+    entry: &toml::Spanned<DeValue<'i>>,
+    base: &Path,
+) -> toml::Spanned<DeValue<'i>> {
+    let mut entry = entry.clone();
+    if let DeValue::Table(t) = entry.get_mut() {
+        for (k, v) in t.iter_mut() {
+            if k.get_ref().as_ref() != "url" {
+                continue;
+            }
+            if let DeValue::String(s) = v.get_mut() {
+                if let Some(rel) = s.strip_prefix("file:").filter(|r| !r.starts_with('/') && !r.is_empty()) {
+                    let abs = std::path::absolute(base.join(rel)).unwrap_or_else(|_| base.join(rel));
+                    if let Ok(u) = Url::from_file_path(&abs) {
+                        *s = std::borrow::Cow::Owned(u.to_string());
+                    }
+                }
+            }
+        }
+    }
+    entry
 }
 
 /// Deserialize one table on its own; on error, record a problem naming the key.
