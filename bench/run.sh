@@ -135,8 +135,15 @@ for ((i = 1; i <= FEEDS; i++)); do ids+=("$(printf 'feed-%04d' "$i")"); done
 # ---------------------------------------------------------------- 4. nginx
 NGX=$WORK/nginx
 NGINX_PID=""
+CHILD_PID=""
 cleanup() {
     local rc=$?
+    if [[ -n "$CHILD_PID" ]] && kill -0 "$CHILD_PID" 2>/dev/null; then
+        log "stopping the run in progress (pid $CHILD_PID and its child)"
+        pkill -TERM -P "$CHILD_PID" 2>/dev/null || true
+        kill -TERM "$CHILD_PID" 2>/dev/null || true
+        wait "$CHILD_PID" 2>/dev/null || true
+    fi
     if [[ -n "$NGINX_PID" ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
         log "stopping nginx (pid $NGINX_PID)"
         kill -TERM "$NGINX_PID" 2>/dev/null || true
@@ -226,7 +233,12 @@ timed() {
     local before after
     before=$(wc -l <"$NGX/access.log")
     log "run $name: $*"
-    "$TIME" -o "$WORK/time-$name.raw" -f '%e %U %S %M %x' "$@" >"$LOGS/$name.log" 2>&1 || true
+    # In the background + wait, so that INT/TERM interrupt the wait at once and
+    # the EXIT trap can stop the tool too.
+    "$TIME" -o "$WORK/time-$name.raw" -f '%e %U %S %M %x' "$@" >"$LOGS/$name.log" 2>&1 &
+    CHILD_PID=$!
+    wait "$CHILD_PID" || true
+    CHILD_PID=""
     tail -n 1 "$WORK/time-$name.raw" >"$WORK/time-$name.txt"
     sleep 0.2 # let nginx finish writing its access log lines
     after=$(wc -l <"$NGX/access.log")
@@ -242,6 +254,12 @@ timed() {
 }
 FAILED=()
 rm -f "$WORK"/time-*.txt "$WORK"/time-*.raw "$WORK"/http-*.txt "$WORK/results.txt"
+# Other work on the machine skews wall times: record it, and warn.
+cut -d' ' -f1-3 /proc/loadavg >"$WORK/loadavg-before.txt"
+load1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
+    log "warning: 1-minute load average is $load1: other processes compete for the CPU, wall times will suffer"
+fi
 
 # ---------------------------------------------------------------- 5. reviewradar
 if want reviewradar; then
@@ -317,6 +335,7 @@ fi
 python3 - "$WORK" "$FEEDS" "$ENTRIES" "$TARGET_COLD_SPEEDUP" "$TARGET_WARM_SPEEDUP" "$TARGET_RR_RSS_MIB" <<'PY' | tee "$WORK/results.txt"
 import os, sys, platform, datetime
 work, feeds, entries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+load0 = open(os.path.join(work, "loadavg-before.txt")).read().strip() if os.path.exists(os.path.join(work, "loadavg-before.txt")) else "?"
 t_cold, t_warm, t_rss = (float(x) for x in sys.argv[4:7])
 rows = {}
 for tool in ("reviewradar", "rss2email"):
@@ -332,8 +351,9 @@ for tool in ("reviewradar", "rss2email"):
         rows[(tool, run)] = dict(wall=float(wall), cpu=float(user) + float(sys_),
                                  rss=int(rss) / 1024.0, rc=int(rc), http=http)
 print("reviewradar vs rss2email: %d feeds x %d entries over http://127.0.0.1 (nginx, ETag/Last-Modified)" % (feeds, entries))
-print("host: %s, %d cores, %s" % (platform.node(), os.cpu_count() or 0,
-                                  datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")))
+print("host: %s, %d cores, %s, load average before the runs: %s" % (
+    platform.node(), os.cpu_count() or 0,
+    datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), load0))
 print()
 print("%-12s %-5s %9s %9s %14s %5s  %s" % ("tool", "run", "wall s", "CPU s", "peak RSS MiB", "exit", "HTTP statuses"))
 for (tool, run), r in rows.items():
