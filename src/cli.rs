@@ -82,7 +82,11 @@ fn load(cli: &Cli) -> Result<Config, Failure> {
 pub fn init_tracing(format: LogFormat, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Text => builder.with_target(false).try_init(),
@@ -159,7 +163,7 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
             let mut out = std::io::stdout().lock();
             let r = if *json {
                 serde_json::to_writer_pretty(&mut out, &serde_json::json!({"pending": pending, "dead": dead}))
-                    .map_err(std::io::Error::other)
+                    .map_err(json_io)
                     .and_then(|_| writeln!(out))
             } else {
                 (|| {
@@ -179,6 +183,13 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+fn json_io(e: serde_json::Error) -> std::io::Error {
+    match e.io_error_kind() {
+        Some(kind) => std::io::Error::from(kind),
+        None => std::io::Error::other(e),
+    }
+}
+
 fn ignore_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<()> {
     match r {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -187,7 +198,7 @@ fn ignore_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<()> {
 }
 
 fn print_json(out: &mut impl Write, ms: &[Mention]) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, ms).map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, ms).map_err(json_io)?;
     writeln!(out)
 }
 

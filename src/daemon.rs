@@ -232,7 +232,7 @@ pub fn normalize(scfg: &SourceConfig, platform: &str, raw: Vec<RawMention>) -> V
 /// Triage one item with its source's settings.
 pub fn triage(scfg: &SourceConfig, item: &IngestItem) -> Verdict {
     let lang = item.lang.as_deref().map(|l| l.split(['-', '_']).next().unwrap_or(l));
-    classify::triage(&TriageInput {
+    let mut v = classify::triage(&TriageInput {
         title: item.title.as_deref(),
         text: &item.text,
         rating: item.rating,
@@ -240,7 +240,9 @@ pub fn triage(scfg: &SourceConfig, item: &IngestItem) -> Verdict {
         rating_max: item.rating_max,
         lang_hint: lang,
         negative_at_or_below: scfg.negative_at_or_below,
-    })
+    });
+    v.score = (v.score * 1000.0).round() / 1000.0;
+    v
 }
 
 /// Summary of a `once` run.

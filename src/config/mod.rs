@@ -378,7 +378,9 @@ fn collect_spans(prefix: &str, table: &DeTable<'_>, out: &mut HashMap<String, Ra
         } else {
             format!("{prefix}.{}", k.get_ref())
         };
-        out.insert(path.clone(), k.span());
+        // From the key to the end of its value, so an error inside the value maps
+        // back to the key.
+        out.insert(path.clone(), k.span().start..v.span().end.max(k.span().end));
         if let DeValue::Table(t) = v.get_ref() {
             collect_spans(&path, t, out);
         }
