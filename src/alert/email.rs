@@ -1,1 +1,849 @@
 //! Email notifier (lettre, async SMTP).
+//!
+//! One message per alert to all configured recipients: a subject a person can triage
+//! from, `Message-ID: <{delivery_id}@reviewradar>` so a resend is recognizable, and a
+//! multipart/alternative body rendered from the templates compiled into the binary
+//! (`templates/alert.txt`, `templates/alert.html`; HTML is autoescaped).
+//!
+//! Transport by URL scheme: `smtp://` plain (loopback relays, port 25),
+//! `smtp+starttls://` STARTTLS required (587), `smtps://` implicit TLS (465).
+
+use std::fmt;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use tracing::debug;
+use url::{Host, Url};
+
+use super::{Alert, DeliveryError, Notifier};
+use crate::config::Secret;
+use crate::mention::Mention;
+
+/// Header carrying the delivery id, as on webhooks.
+pub const DELIVERY_HEADER: &str = "X-ReviewRadar-Delivery";
+
+/// Longest subject, in characters.
+const SUBJECT_MAX: usize = 140;
+/// Longest excerpt of the review text used when a mention has no title.
+const SUBJECT_EXCERPT_MAX: usize = 80;
+
+/// Sends each alert as one email to every recipient.
+pub struct EmailNotifier {
+    id: String,
+    from: Mailbox,
+    to: Vec<Mailbox>,
+    /// `scheme://host:port`, for messages.
+    relay: String,
+    timeout: Duration,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl fmt::Debug for EmailNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not derived: the transport holds the credentials.
+        f.debug_struct("EmailNotifier")
+            .field("id", &self.id)
+            .field("relay", &self.relay)
+            .field("from", &self.from.to_string())
+            .field("to", &self.to.len())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmailNotifier {
+    /// Build the transport for `smtp` (user name from the URL, password from
+    /// `password`) and parse the mailboxes. Errors name `notifiers.<id>.<key>`.
+    pub fn new(
+        id: &str,
+        smtp: &Url,
+        password: Option<Secret>,
+        from: &str,
+        to: &[String],
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let key = |k: &str| format!("notifiers.{id}.{k}");
+        let (tls, default_port) = match smtp.scheme() {
+            "smtp" => (TlsMode::None, 25),
+            "smtp+starttls" => (TlsMode::StartTls, 587),
+            "smtps" => (TlsMode::Implicit, 465),
+            other => bail!(
+                "{}: scheme {other:?} is not one of smtp://, smtp+starttls://, smtps://",
+                key("smtp")
+            ),
+        };
+        let host = match smtp.host() {
+            Some(Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(Host::Ipv4(ip)) => ip.to_string(),
+            Some(Host::Ipv6(ip)) => ip.to_string(),
+            _ => bail!("{}: has no host", key("smtp")),
+        };
+        let port = smtp.port().unwrap_or(default_port);
+        if smtp.password().is_some() {
+            bail!(
+                "{}: must not contain a password; use password_file or password_env",
+                key("smtp")
+            );
+        }
+        let user = percent_encoding::percent_decode_str(smtp.username())
+            .decode_utf8()
+            .with_context(|| format!("{}: user name is not valid UTF-8", key("smtp")))?
+            .into_owned();
+
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
+            .port(port)
+            .timeout(Some(timeout));
+        let params = || {
+            TlsParameters::new(host.clone())
+                .with_context(|| format!("{}: cannot set up TLS for {host}", key("smtp")))
+        };
+        builder = match tls {
+            TlsMode::None => builder.tls(Tls::None),
+            TlsMode::StartTls => builder.tls(Tls::Required(params()?)),
+            TlsMode::Implicit => builder.tls(Tls::Wrapper(params()?)),
+        };
+        match (user.is_empty(), password) {
+            (true, None) => {}
+            (false, Some(pw)) => {
+                builder = builder.credentials(Credentials::new(user, pw.expose().to_string()))
+            }
+            (false, None) => bail!(
+                "{}: has a user name but neither password_file nor password_env is set",
+                key("smtp")
+            ),
+            (true, Some(_)) => bail!(
+                "{}: a password is configured but the URL has no user name (smtp://USER@host)",
+                key("smtp")
+            ),
+        }
+
+        let from: Mailbox = from
+            .parse()
+            .with_context(|| format!("{}: {from:?} is not a valid mailbox", key("from")))?;
+        if to.is_empty() {
+            bail!("{}: needs at least one recipient", key("to"));
+        }
+        let to = to
+            .iter()
+            .map(|t| {
+                t.parse::<Mailbox>()
+                    .with_context(|| format!("{}: {t:?} is not a valid mailbox", key("to")))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+
+        Ok(Self {
+            id: id.to_string(),
+            from,
+            to,
+            relay: format!(
+                "{}://{}:{port}",
+                smtp.scheme(),
+                smtp.host_str().unwrap_or_default()
+            ),
+            timeout,
+            transport: builder.build(),
+        })
+    }
+
+    /// The message for `alert`, exactly as it will be sent.
+    pub fn message(&self, alert: &Alert) -> Result<Message, DeliveryError> {
+        let fatal = |what: &str, e: &dyn fmt::Display| DeliveryError::Fatal {
+            reason: format!("{what}: {e}"),
+        };
+        let r = render(alert).map_err(|e| fatal("cannot render the email", &e))?;
+        let mut b = Message::builder().from(self.from.clone());
+        for t in &self.to {
+            b = b.to(t.clone());
+        }
+        b.subject(r.subject)
+            .message_id(Some(message_id(&alert.delivery_id)))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(DELIVERY_HEADER),
+                header_text(&alert.delivery_id, 200),
+            ))
+            .date_now()
+            .multipart(MultiPart::alternative_plain_html(r.text, r.html))
+            .map_err(|e| fatal("cannot build the email", &e))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum TlsMode {
+    None,
+    StartTls,
+    Implicit,
+}
+
+#[async_trait]
+impl Notifier for EmailNotifier {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    async fn deliver(&self, alert: &Alert) -> Result<(), DeliveryError> {
+        let msg = self.message(alert)?;
+        let started = Instant::now();
+        let result = tokio::time::timeout(self.timeout, self.transport.send(msg)).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let outcome = match result {
+            Err(_) => Err(DeliveryError::Retry {
+                reason: format!("{}: timed out after {:?}", self.relay, self.timeout),
+                retry_after: None,
+            }),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify(&self.relay, &e)),
+        };
+        match &outcome {
+            Ok(()) => debug!(
+                notifier = %self.id,
+                delivery_id = %alert.delivery_id,
+                recipients = self.to.len(),
+                elapsed_ms,
+                "Email accepted by the relay."
+            ),
+            Err(e) => debug!(
+                notifier = %self.id,
+                delivery_id = %alert.delivery_id,
+                elapsed_ms,
+                error = %e,
+                "Email attempt failed."
+            ),
+        }
+        outcome
+    }
+}
+
+/// SMTP outcome to delivery decision: a permanent (5xx) reply is fatal; transient
+/// (4xx) replies, timeouts, connection, TLS and protocol errors are retried.
+fn classify(relay: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
+    let reason = format!("{relay}: {}", error_chain(e));
+    if e.is_permanent() || e.is_client() {
+        DeliveryError::Fatal { reason }
+    } else {
+        DeliveryError::Retry {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !s.contains(&part) {
+            s.push_str(": ");
+            s.push_str(&part);
+        }
+        source = inner.source();
+    }
+    header_text(&s, 300)
+}
+
+/// `<{delivery_id}@reviewradar>`, with anything outside RFC 5322 `atext`/`.` replaced,
+/// so the same delivery always gets the same Message-ID.
+pub fn message_id(delivery_id: &str) -> String {
+    let local: String = delivery_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let local = local.trim_matches('.');
+    let local = if local.is_empty() { "delivery" } else { local };
+    format!("<{local}@reviewradar>")
+}
+
+/// The rendered parts of one alert email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // The name decides autoescaping: `.html` is HTML-escaped, `.txt` is not.
+    env.add_template("alert.txt", include_str!("templates/alert.txt"))
+        .expect("alert.txt compiles");
+    env.add_template("alert.html", include_str!("templates/alert.html"))
+        .expect("alert.html compiles");
+    env
+});
+
+#[derive(Serialize)]
+struct View<'a> {
+    subject: &'a str,
+    event: &'a str,
+    delivery_id: &'a str,
+    mention_id: &'a str,
+    revision: u32,
+    platform: &'a str,
+    source: &'a str,
+    rating: Option<String>,
+    /// Title and author are one-line fields: line breaks in them are folded.
+    title: Option<String>,
+    author: Option<String>,
+    published: Option<String>,
+    lang: Option<&'a str>,
+    url: Option<&'a str>,
+    /// `url` when it is http(s) and so safe to put in an `href`.
+    link: Option<&'a str>,
+    text: &'a str,
+    text_lines: Vec<&'a str>,
+    score: String,
+    reasons: &'a [String],
+}
+
+/// Subject, text and HTML body for `alert`.
+pub fn render(alert: &Alert) -> Result<Rendered, minijinja::Error> {
+    let m = &alert.mention;
+    let subject = subject(alert);
+    let url = nonblank(m.url.as_deref());
+    let link = url.filter(|u| Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
+    let text = m.text.trim_end();
+    let ctx = View {
+        subject: &subject,
+        event: &alert.event,
+        delivery_id: &alert.delivery_id,
+        mention_id: &m.id,
+        revision: m.revision,
+        platform: &m.platform,
+        source: &m.source,
+        rating: rating_label(m),
+        title: nonblank(m.title.as_deref()).map(one_line),
+        author: nonblank(m.author.as_deref()).map(one_line),
+        published: m
+            .published_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        lang: nonblank(m.lang.as_deref()),
+        url,
+        link,
+        text: if text.trim().is_empty() {
+            "(no text)"
+        } else {
+            text
+        },
+        text_lines: text.lines().collect(),
+        score: format!("{:.2}", m.score),
+        reasons: &m.reasons,
+    };
+    let text = TEMPLATES.get_template("alert.txt")?.render(&ctx)?;
+    let html = TEMPLATES.get_template("alert.html")?.render(&ctx)?;
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+    })
+}
+
+fn nonblank(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+/// `[reviewradar] 1/5 ★ trustpilot: <title or first words>`, or
+/// `[reviewradar] negative mention on <platform>: ...` without a rating. One line,
+/// no control characters, at most 140 characters.
+pub fn subject(alert: &Alert) -> String {
+    let m = &alert.mention;
+    let platform = header_text(&m.platform, 40);
+    let what = m
+        .title
+        .as_deref()
+        .map(|t| header_text(t, SUBJECT_MAX))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| header_text(&m.text, SUBJECT_EXCERPT_MAX));
+    let what = if what.is_empty() {
+        "(no text)".to_string()
+    } else {
+        what
+    };
+    let head = match rating_label(m) {
+        Some(r) => format!("[reviewradar] {r} ★ {platform}"),
+        None => format!("[reviewradar] negative mention on {platform}"),
+    };
+    truncate(&format!("{head}: {what}"), SUBJECT_MAX)
+}
+
+/// "1/5", "2.5/10", or "1" when the scale is unknown.
+fn rating_label(m: &Mention) -> Option<String> {
+    let r = m.rating.filter(|r| r.is_finite())?;
+    Some(match m.rating_max.filter(|x| x.is_finite()) {
+        Some(max) => format!("{r}/{max}"),
+        None => format!("{r}"),
+    })
+}
+
+/// Control characters to spaces, whitespace folded: for one-line fields.
+fn one_line(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    crate::mention::fold_whitespace(&cleaned)
+}
+
+/// Safe for a header: control characters (CR, LF, tabs, ...) become spaces,
+/// whitespace is folded, and the result is cut to `max` characters.
+fn header_text(s: &str, max: usize) -> String {
+    truncate(&one_line(s), max)
+}
+
+/// Cut to at most `max` characters, at a word boundary when one is near, adding `…`.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if cut[..i].chars().count() >= max * 2 / 3 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+
+    use chrono::{TimeZone, Utc};
+    use mailin_embedded::{Handler, Response, Server, response};
+
+    use super::*;
+
+    /// A 1-star Trustpilot review whose author tried HTML and header injection.
+    fn hostile_alert() -> Alert {
+        let t = Utc.with_ymd_and_hms(2024, 5, 1, 8, 30, 0).unwrap();
+        Alert {
+            delivery_id: "9f2c4e1a7b3d5f60-ops-mail".into(),
+            event: "review.negative".into(),
+            mention: Mention {
+                id: "5e8a1c0d2b4f6a79".into(),
+                source: "kettle-trustpilot".into(),
+                platform: "trustpilot".into(),
+                external_id: "tp-663a1f".into(),
+                url: Some("https://www.trustpilot.com/reviews/663a1f?utm=a&lang=en".into()),
+                author: Some("Mallory \"O'Brien\" <m@example.com>".into()),
+                title: Some("<script>alert(1)</script> Kettle\r\nBcc: victim@example.com".into()),
+                text: "The lid broke after two days & support never answered.\n\n<script>alert(1)</script>\n<img src=x onerror=alert(2)>".into(),
+                rating: Some(1.0),
+                rating_max: Some(5.0),
+                rating_min: Some(1.0),
+                published_at: Some(t),
+                updated_at: None,
+                lang: Some("en".into()),
+                first_seen: t,
+                last_seen: t,
+                revision: 1,
+                negative: true,
+                score: 0.93,
+                reasons: vec!["rating 1/5 at or below 2".into(), "negative words: \"broke\", \"never answered\"".into()],
+                sightings: vec![],
+            },
+        }
+    }
+
+    /// A Google Alerts hit: no rating, no title, no link.
+    fn bare_alert() -> Alert {
+        let mut a = hostile_alert();
+        let m = &mut a.mention;
+        m.platform = "google_alerts".into();
+        m.rating = None;
+        m.rating_max = None;
+        m.title = None;
+        m.url = None;
+        m.author = None;
+        m.lang = None;
+        m.published_at = None;
+        m.text = "Worst\tcustomer service I have had in years, the kettle leaks and nobody at the shop cares about it at all".into();
+        m.reasons = vec![];
+        m.revision = 3;
+        a
+    }
+
+    fn golden(name: &str, got: &str) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("src/alert/templates/testdata")
+            .join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+                path.display()
+            )
+        });
+        assert!(
+            got == want,
+            "{} differs from the rendering:\n--- got ---\n{got}\n--- want ---\n{want}",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn golden_hostile_review() {
+        let r = render(&hostile_alert()).unwrap();
+        assert_eq!(
+            r.subject,
+            "[reviewradar] 1/5 ★ trustpilot: <script>alert(1)</script> Kettle Bcc: victim@example.com"
+        );
+        golden("hostile.txt", &r.text);
+        golden("hostile.html", &r.html);
+        // Every piece of review content is escaped in HTML; none of it survives as markup.
+        assert!(
+            !r.html.contains("<script") && !r.html.contains("<img"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{}",
+            r.html
+        );
+        // The plain text keeps the review as written.
+        assert!(
+            r.text
+                .contains("<script>alert(1)</script>\n<img src=x onerror=alert(2)>")
+        );
+    }
+
+    #[test]
+    fn golden_bare_mention() {
+        let r = render(&bare_alert()).unwrap();
+        assert_eq!(
+            r.subject,
+            "[reviewradar] negative mention on google_alerts: Worst customer service I have had in years, the kettle leaks and nobody at the…"
+        );
+        golden("bare.txt", &r.text);
+    }
+
+    #[test]
+    fn subject_is_one_capped_line() {
+        let mut a = hostile_alert();
+        a.mention.title = Some(format!("{}\u{7}\n{}", "word ".repeat(50), "x".repeat(300)));
+        a.mention.rating = Some(2.5);
+        a.mention.rating_max = Some(10.0);
+        let s = subject(&a);
+        assert!(
+            s.starts_with("[reviewradar] 2.5/10 ★ trustpilot: word word"),
+            "{s}"
+        );
+        assert!(s.chars().count() <= SUBJECT_MAX, "{s}");
+        assert!(s.ends_with('…'));
+        assert!(!s.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn non_http_link_is_not_clickable() {
+        let mut a = hostile_alert();
+        a.mention.url = Some("javascript:alert(document.cookie)".into());
+        let r = render(&a).unwrap();
+        assert!(!r.html.contains("href=\"javascript"), "{}", r.html);
+        assert!(r.html.contains("javascript:alert(document.cookie)"));
+    }
+
+    #[test]
+    fn message_id_comes_from_delivery_id() {
+        assert_eq!(message_id("9f2c-ops"), "<9f2c-ops@reviewradar>");
+        assert_eq!(message_id("a b<c>@d"), "<a-b-c--d@reviewradar>");
+        assert_eq!(message_id(""), "<delivery@reviewradar>");
+    }
+
+    #[test]
+    fn transport_settings_from_url() {
+        let ok = |u: &str, pw: Option<&str>| {
+            EmailNotifier::new(
+                "mail",
+                &u.parse().unwrap(),
+                pw.map(Secret::new),
+                "rr@example.com",
+                &["ops@example.com".into()],
+                Duration::from_secs(5),
+            )
+        };
+        assert_eq!(
+            ok("smtp://127.0.0.1", None).unwrap().relay,
+            "smtp://127.0.0.1:25"
+        );
+        assert_eq!(
+            ok("smtp+starttls://mail.example.com", None).unwrap().relay,
+            "smtp+starttls://mail.example.com:587"
+        );
+        assert_eq!(
+            ok("smtps://alerts%40shop@mail.example.com", Some("pw"))
+                .unwrap()
+                .relay,
+            "smtps://mail.example.com:465"
+        );
+        let err = ok("smtps://alerts@mail.example.com", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("notifiers.mail.smtp") && err.contains("password_file"),
+            "{err}"
+        );
+        let err = ok("smtp://mail.example.com", Some("pw"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no user name"), "{err}");
+        let err = format!(
+            "{:#}",
+            EmailNotifier::new(
+                "mail",
+                &"smtp://h".parse().unwrap(),
+                None,
+                "nope",
+                &[],
+                Duration::from_secs(1)
+            )
+            .unwrap_err()
+        );
+        assert!(err.starts_with("notifiers.mail.from: \"nope\""), "{err}");
+        // Debug never shows credentials.
+        let n = ok("smtps://alerts@mail.example.com", Some("hunter2")).unwrap();
+        assert!(!format!("{n:?}").contains("hunter2"));
+    }
+
+    // --- a real SMTP peer on loopback ---
+
+    #[derive(Debug, Clone)]
+    struct Received {
+        from: String,
+        to: Vec<String>,
+        data: String,
+    }
+
+    #[derive(Clone, Default)]
+    struct Collector {
+        inbox: Arc<Mutex<Vec<Received>>>,
+        from: String,
+        to: Vec<String>,
+        buf: Vec<u8>,
+    }
+
+    impl Handler for Collector {
+        fn rcpt(&mut self, to: &str) -> Response {
+            if to.contains("nobody@") {
+                response::NO_MAILBOX
+            } else if to.contains("busy@") {
+                response::OUT_OF_SPACE
+            } else {
+                response::OK
+            }
+        }
+        fn data_start(
+            &mut self,
+            _domain: &str,
+            from: &str,
+            _is8bit: bool,
+            to: &[String],
+        ) -> Response {
+            self.from = from.to_string();
+            self.to = to.to_vec();
+            self.buf.clear();
+            response::OK
+        }
+        fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+            self.buf.extend_from_slice(buf);
+            Ok(())
+        }
+        fn data_end(&mut self) -> Response {
+            self.inbox.lock().unwrap().push(Received {
+                from: self.from.clone(),
+                to: self.to.clone(),
+                data: String::from_utf8_lossy(&self.buf).into_owned(),
+            });
+            response::OK
+        }
+    }
+
+    /// Start mailin on 127.0.0.1:0 in a thread; returns its smtp:// URL.
+    fn smtp_server(handler: Collector) -> Url {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut server = Server::new(handler);
+        server.with_name("mx.test").with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        format!("smtp://127.0.0.1:{port}").parse().unwrap()
+    }
+
+    fn email_notifier(smtp: &Url, to: &[&str]) -> EmailNotifier {
+        let to: Vec<String> = to.iter().map(|s| s.to_string()).collect();
+        EmailNotifier::new(
+            "mail",
+            smtp,
+            None,
+            "reviewradar <rr@example.com>",
+            &to,
+            Duration::from_secs(10),
+        )
+        .unwrap()
+    }
+
+    /// Undo quoted-printable (the only non-identity encoding lettre picks for our parts).
+    fn decode_qp(s: &str) -> String {
+        let s = s.replace("=\r\n", "").replace("=\n", "");
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            if b[i] == b'=' {
+                if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(b[i]);
+            i += 1;
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The decoded body of the part with `content_type`.
+    fn part(data: &str, content_type: &str) -> String {
+        let boundary = data.split("boundary=\"").nth(1).unwrap();
+        let boundary = format!("\r\n--{}", &boundary[..boundary.find('"').unwrap()]);
+        let start = data
+            .find(&format!("Content-Type: {content_type}"))
+            .unwrap_or_else(|| panic!("no {content_type} part in:\n{data}"));
+        let rest = &data[start..];
+        let head_end = rest.find("\r\n\r\n").unwrap();
+        let head = &rest[..head_end];
+        let body = &rest[head_end + 4..];
+        let body = &body[..body.find(&boundary).unwrap()];
+        if head.contains("quoted-printable") {
+            decode_qp(body)
+        } else {
+            body.to_string()
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_multipart_message_over_real_smtp() {
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let url = smtp_server(Collector {
+            inbox: inbox.clone(),
+            ..Default::default()
+        });
+        let n = email_notifier(&url, &["ops@example.com", "Owner <owner@example.com>"]);
+        let a = hostile_alert();
+        n.deliver(&a).await.unwrap();
+
+        let got = inbox.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "one message for all recipients");
+        let msg = &got[0];
+        assert_eq!(msg.from, "rr@example.com");
+        assert_eq!(msg.to, ["ops@example.com", "owner@example.com"]);
+        let d = &msg.data;
+        assert!(
+            d.contains("Message-ID: <9f2c4e1a7b3d5f60-ops-mail@reviewradar>\r\n"),
+            "{d}"
+        );
+        assert!(
+            d.contains("X-ReviewRadar-Delivery: 9f2c4e1a7b3d5f60-ops-mail\r\n"),
+            "{d}"
+        );
+        assert!(d.contains("\r\nDate: "), "{d}");
+        assert!(
+            d.starts_with("From: reviewradar <rr@example.com>\r\n"),
+            "{d}"
+        );
+        assert!(
+            d.contains("\r\nTo: ops@example.com, Owner <owner@example.com>\r\n"),
+            "{d}"
+        );
+        assert!(d.contains("Content-Type: multipart/alternative;"), "{d}");
+        // The injected header stayed inside the (encoded) subject.
+        let headers = &d[..d.find("\r\n\r\n").unwrap()];
+        assert!(!headers.contains("\r\nBcc:"), "{headers}");
+        assert!(!d.contains("\nBcc:"), "{d}");
+        let subject_line = d.lines().find(|l| l.starts_with("Subject: ")).unwrap();
+        assert!(
+            subject_line.contains("=?utf-8?"),
+            "non-ASCII subject is RFC 2047 encoded: {subject_line}"
+        );
+
+        let html = part(d, "text/html");
+        let text = part(d, "text/plain");
+        assert_eq!(html.replace("\r\n", "\n"), render(&a).unwrap().html);
+        assert_eq!(text.replace("\r\n", "\n"), render(&a).unwrap().text);
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        assert!(!html.contains("<script"));
+    }
+
+    #[tokio::test]
+    async fn rejected_recipient_is_fatal() {
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let url = smtp_server(Collector {
+            inbox: inbox.clone(),
+            ..Default::default()
+        });
+        let n = email_notifier(&url, &["ops@example.com", "nobody@example.com"]);
+        match n.deliver(&hostile_alert()).await {
+            Err(DeliveryError::Fatal { reason }) => assert!(reason.contains("550"), "{reason}"),
+            other => panic!("expected Fatal, got {other:?}"),
+        }
+        assert!(inbox.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn transient_reply_is_retry() {
+        // 452 at RCPT (mailin mishandles a 4xx at end of DATA: it stays in DATA mode).
+        let url = smtp_server(Collector::default());
+        match email_notifier(&url, &["busy@example.com"])
+            .deliver(&hostile_alert())
+            .await
+        {
+            Err(DeliveryError::Retry { reason, .. }) => assert!(reason.contains("452"), "{reason}"),
+            other => panic!("expected Retry, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn unreachable_relay_is_retry() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url: Url = format!("smtp://127.0.0.1:{port}").parse().unwrap();
+        match email_notifier(&url, &["ops@example.com"])
+            .deliver(&hostile_alert())
+            .await
+        {
+            Err(DeliveryError::Retry { reason, .. }) => assert!(
+                reason.starts_with(&format!("smtp://127.0.0.1:{port}: ")),
+                "{reason}"
+            ),
+            other => panic!("expected Retry, got {other:?}"),
+        }
+    }
+}
