@@ -11,8 +11,9 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
 
 /// Parse a duration such as "15m", "1h 30m", "7d" or "0s".
 pub fn parse(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("invalid duration {s:?} ({e}); write it like \"30s\", \"15m\", \"7d\""))
+    humantime::parse_duration(s.trim()).map_err(|e| {
+        format!("invalid duration {s:?} ({e}); write it like \"30s\", \"15m\", \"7d\"")
+    })
 }
 
 pub mod option {

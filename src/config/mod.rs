@@ -147,7 +147,8 @@ impl HttpConfig {
     pub fn limits_for(&self, host: &str) -> (usize, Duration) {
         let o = self.hosts.get(host);
         (
-            o.and_then(|o| o.concurrency).unwrap_or(self.per_host_concurrency),
+            o.and_then(|o| o.concurrency)
+                .unwrap_or(self.per_host_concurrency),
             o.and_then(|o| o.min_gap).unwrap_or(self.per_host_min_gap),
         )
     }
@@ -335,7 +336,11 @@ impl<'a> Spans<'a> {
 
     fn line_of_offset(&self, offset: usize) -> usize {
         let end = offset.min(self.raw.len());
-        self.raw.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.raw.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn line(&self, key: &str) -> Option<usize> {
@@ -367,7 +372,11 @@ impl<'a> Spans<'a> {
 
     fn problem(&self, key: impl Into<String>, message: impl Into<String>) -> Problem {
         let key = key.into();
-        Problem { line: self.line(&key), key, message: message.into() }
+        Problem {
+            line: self.line(&key),
+            key,
+            message: message.into(),
+        }
     }
 }
 
@@ -392,7 +401,9 @@ const ID_HELP: &str = "ids may use only a-z, 0-9, '_' and '-'";
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 impl Config {
@@ -400,7 +411,11 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let fail = |message: String| ConfigError {
             path: path.to_path_buf(),
-            problems: vec![Problem { key: String::new(), line: None, message }],
+            problems: vec![Problem {
+                key: String::new(),
+                line: None,
+                message,
+            }],
         };
         let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
         if meta.len() > 4 * 1024 * 1024 {
@@ -417,7 +432,11 @@ impl Config {
             Ok(t) => t,
             Err(e) => {
                 let line = e.span().map(|s| {
-                    raw.as_bytes()[..s.start.min(raw.len())].iter().filter(|&&b| b == b'\n').count() + 1
+                    raw.as_bytes()[..s.start.min(raw.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
                 });
                 return Err(ConfigError {
                     path: path.to_path_buf(),
@@ -430,7 +449,10 @@ impl Config {
             }
         };
         let spans = Spans::new(raw, root.get_ref());
-        let mut cfg = Config { path: path.to_path_buf(), ..Config::default() };
+        let mut cfg = Config {
+            path: path.to_path_buf(),
+            ..Config::default()
+        };
         let base_dir = path_dir(path).to_path_buf();
 
         for (k, v) in root.get_ref().iter() {
@@ -455,7 +477,9 @@ impl Config {
                         let id = id.get_ref().as_ref();
                         let path = format!("{key}.{id}");
                         if !valid_id(id) {
-                            problems.push(spans.problem(&path, format!("invalid id {id:?}: {ID_HELP}")));
+                            problems.push(
+                                spans.problem(&path, format!("invalid id {id:?}: {ID_HELP}")),
+                            );
                         }
                         if key == "sources" {
                             let entry = &resolve_relative_file_url(entry, &base_dir);
@@ -480,7 +504,10 @@ impl Config {
             cfg.daemon.state_dir = base.join(&cfg.daemon.state_dir);
         }
         for n in cfg.notifiers.values_mut() {
-            for p in [&mut n.path, &mut n.password_file, &mut n.secret_file].into_iter().flatten() {
+            for p in [&mut n.path, &mut n.password_file, &mut n.secret_file]
+                .into_iter()
+                .flatten()
+            {
                 if p.is_relative() {
                     *p = base.join(&*p);
                 }
@@ -492,7 +519,10 @@ impl Config {
             Ok(cfg)
         } else {
             problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-            Err(ConfigError { path: path.to_path_buf(), problems })
+            Err(ConfigError {
+                path: path.to_path_buf(),
+                problems,
+            })
         }
     }
 
@@ -522,7 +552,10 @@ impl Config {
         }
         for (host, l) in &h.hosts {
             if l.concurrency == Some(0) {
-                p.push(spans.problem(format!("http.hosts.{host}.concurrency"), "must be at least 1"));
+                p.push(spans.problem(
+                    format!("http.hosts.{host}.concurrency"),
+                    "must be at least 1",
+                ));
             }
         }
 
@@ -545,7 +578,10 @@ impl Config {
             }
             if let Some(lang) = &s.language {
                 if !(lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase())) {
-                    p.push(spans.problem(k("language"), "must be a two-letter ISO 639-1 code such as \"de\""));
+                    p.push(spans.problem(
+                        k("language"),
+                        "must be a two-letter ISO 639-1 code such as \"de\"",
+                    ));
                 }
             }
             if let Some(t) = s.negative_at_or_below {
@@ -570,7 +606,10 @@ impl Config {
                 p.push(spans.problem(k("retry.max"), "must not be shorter than retry.initial"));
             }
             if r.give_up_after < r.initial {
-                p.push(spans.problem(k("retry.give_up_after"), "must not be shorter than retry.initial"));
+                p.push(spans.problem(
+                    k("retry.give_up_after"),
+                    "must not be shorter than retry.initial",
+                ));
             }
             let mut foreign = |set: bool, key: &str, kind: &str| {
                 if set {
@@ -578,7 +617,15 @@ impl Config {
                 }
             };
             if n.kind != NotifierKind::File {
-                foreign(n.path.is_some(), "path", if n.kind == NotifierKind::Email { "email" } else { "webhook" });
+                foreign(
+                    n.path.is_some(),
+                    "path",
+                    if n.kind == NotifierKind::Email {
+                        "email"
+                    } else {
+                        "webhook"
+                    },
+                );
             }
             match n.kind {
                 NotifierKind::File => {
@@ -635,7 +682,12 @@ impl Config {
                         None => p.push(spans.problem(k("from"), "required for an email notifier")),
                         Some(f) => {
                             if f.parse::<lettre::message::Mailbox>().is_err() {
-                                p.push(spans.problem(k("from"), format!("{f:?} is not a valid mailbox")));
+                                p.push(
+                                    spans.problem(
+                                        k("from"),
+                                        format!("{f:?} is not a valid mailbox"),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -647,18 +699,34 @@ impl Config {
                             p.push(spans.problem(k("to"), format!("{t:?} is not a valid mailbox")));
                         }
                     }
-                    secret::check(&mut p, spans, &k("password_file"), &k("password_env"), n.password_file.as_deref(), n.password_env.as_deref());
+                    secret::check(
+                        &mut p,
+                        spans,
+                        &k("password_file"),
+                        &k("password_env"),
+                        n.password_file.as_deref(),
+                        n.password_env.as_deref(),
+                    );
                 }
                 NotifierKind::Webhook => {
                     match &n.url {
                         None => p.push(spans.problem(k("url"), "required for a webhook notifier")),
                         Some(u) => {
                             if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-                                p.push(spans.problem(k("url"), "must be an http:// or https:// URL"));
+                                p.push(
+                                    spans.problem(k("url"), "must be an http:// or https:// URL"),
+                                );
                             }
                         }
                     }
-                    secret::check(&mut p, spans, &k("secret_file"), &k("secret_env"), n.secret_file.as_deref(), n.secret_env.as_deref());
+                    secret::check(
+                        &mut p,
+                        spans,
+                        &k("secret_file"),
+                        &k("secret_env"),
+                        n.secret_file.as_deref(),
+                        n.secret_env.as_deref(),
+                    );
                 }
             }
         }
@@ -717,8 +785,12 @@ fn resolve_relative_file_url<'i>(
                 continue;
             }
             if let DeValue::String(s) = v.get_mut() {
-                if let Some(rel) = s.strip_prefix("file:").filter(|r| !r.starts_with('/') && !r.is_empty()) {
-                    let abs = std::path::absolute(base.join(rel)).unwrap_or_else(|_| base.join(rel));
+                if let Some(rel) = s
+                    .strip_prefix("file:")
+                    .filter(|r| !r.starts_with('/') && !r.is_empty())
+                {
+                    let abs =
+                        std::path::absolute(base.join(rel)).unwrap_or_else(|_| base.join(rel));
                     if let Ok(u) = Url::from_file_path(&abs) {
                         *s = std::borrow::Cow::Owned(u.to_string());
                     }
@@ -753,16 +825,218 @@ fn section<T: DeserializeOwned>(
                 }
             }
             let mut message = e.message().trim().to_string();
-            if let Some(field) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+            if let Some(field) = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
+            {
                 let field = field.to_string();
                 if !key.ends_with(&format!(".{field}")) {
                     key = format!("{path}.{field}");
                 }
-                message = format!("unknown key{}", message.strip_prefix(&format!("unknown field `{field}`")).unwrap_or(""));
+                message = format!(
+                    "unknown key{}",
+                    message
+                        .strip_prefix(&format!("unknown field `{field}`"))
+                        .unwrap_or("")
+                );
                 message = message.replace("expected one of", "expected one of:");
             }
             problems.push(Problem { key, line, message });
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_str_at(text, Path::new("/etc/reviewradar/test.toml"))
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match load(text) {
+            Ok(_) => vec![],
+            Err(e) => e
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}: {}", p.line.unwrap_or(0), p.key, p.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = load("[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\n").unwrap();
+        let s = &c.sources["a"];
+        assert_eq!(s.interval, Duration::from_secs(900));
+        assert!(s.enabled);
+        assert_eq!(c.daemon.backfill, Duration::from_secs(7 * 86400));
+        assert_eq!(c.http.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.daemon.state_dir, PathBuf::from("/var/lib/reviewradar"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_line_and_key() {
+        let p = problems(
+            "[daemon]\nbackfill = \"soon\"\n\n[sources.a]\ntype = \"feed\"\nurl = \"ftp://x.example/f\"\n\n[sources.b]\ntype = \"rss\"\nurl = \"https://x\"\n\n[sources.c]\ntype = \"feed\"\nurl = \"https://x.example\"\ncolour = \"red\"\n\n[notifiers.n]\ntype = \"email\"\nsmtp = \"smtps://u:pw@mail.example\"\nfrom = \"not an address\"\n",
+        );
+        let joined = p.join("\n");
+        assert!(
+            joined.contains("2: daemon.backfill: invalid duration \"soon\""),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("6: sources.a.url: scheme \"ftp\""),
+            "{joined}"
+        );
+        assert!(joined.contains("9: sources.b.type:"), "{joined}");
+        assert!(
+            joined.contains("15: sources.c.colour: unknown key"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("notifiers.n.smtp: must not contain a password"),
+            "{joined}"
+        );
+        assert!(joined.contains("notifiers.n.from:"), "{joined}");
+        assert!(
+            joined.contains("notifiers.n.to: needs at least one recipient"),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn ids_and_foreign_keys_are_checked() {
+        let p = problems("[sources.\"Kettle Page\"]\ntype = \"jsonld\"\nurl = \"https://x.example/\"\n\n[notifiers.w]\ntype = \"webhook\"\nurl = \"https://h.example/\"\nto = [\"a@b.example\"]\n").join("\n");
+        assert!(p.contains("sources.Kettle Page: invalid id"), "{p}");
+        assert!(
+            p.contains("notifiers.w.to: not a key of a webhook notifier"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn missing_secret_file_is_a_problem() {
+        let p = problems("[notifiers.w]\ntype = \"webhook\"\nurl = \"https://h.example/\"\nsecret_file = \"/nonexistent/secret\"\n").join("\n");
+        assert!(
+            p.contains("notifiers.w.secret_file: cannot read /nonexistent/secret"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let e = load("[daemon]\nstate_dir = \n").unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].line, Some(2));
+        assert!(e.problems[0].message.starts_with("TOML syntax error"));
+    }
+
+    #[test]
+    fn relative_paths_follow_the_config_file() {
+        let c = load("[daemon]\nstate_dir = \"state\"\n[sources.a]\ntype = \"feed\"\nurl = \"file:demo/a.xml\"\n").unwrap();
+        assert_eq!(c.daemon.state_dir, PathBuf::from("/etc/reviewradar/state"));
+        assert_eq!(
+            c.sources["a"].url.as_str(),
+            "file:///etc/reviewradar/demo/a.xml"
+        );
+    }
+
+    #[test]
+    fn short_remote_interval_warns_but_is_accepted() {
+        let c = load(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\ninterval = \"5s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.sources["a"].interval, Duration::from_secs(5));
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w.contains("sources.a.interval"))
+        );
+        let c = load(
+            "[sources.a]\ntype = \"feed\"\nurl = \"http://127.0.0.1:8080/f\"\ninterval = \"1s\"\n",
+        )
+        .unwrap();
+        assert!(
+            !c.warnings()
+                .iter()
+                .any(|w| w.contains("sources.a.interval"))
+        );
+    }
+
+    /// The example config names every key (set or in a comment) and validates.
+    #[test]
+    fn example_config_names_every_key_and_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let keys = [
+            "state_dir",
+            "backfill",
+            "user_agent",
+            "shutdown_grace",
+            "once_retry_wait",
+            "log_format",
+            "log_level",
+            "connect_timeout",
+            "timeout",
+            "max_body_bytes",
+            "max_concurrency",
+            "per_host_concurrency",
+            "per_host_min_gap",
+            "max_backoff",
+            "hosts",
+            "concurrency",
+            "min_gap",
+            "type",
+            "url",
+            "interval",
+            "enabled",
+            "language",
+            "negative_at_or_below",
+            "brand",
+            "platform",
+            "smtp",
+            "password_file",
+            "password_env",
+            "from",
+            "to",
+            "secret_file",
+            "secret_env",
+            "retry",
+            "initial",
+            "max",
+            "give_up_after",
+            "path",
+        ];
+        let mut missing: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| {
+                !text.lines().any(|l| {
+                    let l = l.trim_start_matches(['#', ' ']);
+                    l.starts_with(&format!("{k} ="))
+                        || l.contains(&format!(".{k}]"))
+                        || l.contains(&format!("{k}."))
+                        || l.contains(&format!("`{k}`"))
+                        || l.starts_with(&format!("[{k}"))
+                })
+            })
+            .collect();
+        missing.retain(|k| !text.contains(&format!("\"{k}\"")));
+        assert!(
+            missing.is_empty(),
+            "example.toml does not mention: {missing:?}"
+        );
+        // SAFETY: tests in this module do not read these variables concurrently.
+        unsafe {
+            std::env::set_var("REVIEWRADAR_SMTP_PASSWORD", "x");
+            std::env::set_var("REVIEWRADAR_WEBHOOK_SECRET", "y");
+        }
+        let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.notifiers.len(), 2);
     }
 }

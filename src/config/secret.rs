@@ -21,11 +21,13 @@ impl Secret {
     /// `Ok(None)` when neither is configured.
     pub fn load(file: Option<&Path>, env: Option<&str>) -> Result<Option<Secret>, String> {
         if let Some(f) = file {
-            let meta = std::fs::metadata(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let meta =
+                std::fs::metadata(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
             if meta.len() > 64 * 1024 {
                 return Err(format!("{} is larger than 64 KiB", f.display()));
             }
-            let s = std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let s = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
             let s = s.trim_end_matches(['\r', '\n']);
             if s.is_empty() {
                 return Err(format!("{} is empty", f.display()));
@@ -65,7 +67,10 @@ pub(super) fn check(
     env: Option<&str>,
 ) {
     if file.is_some() && env.is_some() {
-        p.push(spans.problem(env_key, format!("set either {file_key} or {env_key}, not both")));
+        p.push(spans.problem(
+            env_key,
+            format!("set either {file_key} or {env_key}, not both"),
+        ));
         return;
     }
     if let Err(e) = Secret::load(file, env) {

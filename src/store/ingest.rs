@@ -114,7 +114,10 @@ impl<'a> Tx<'a> {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)
-                .map_err(|e| StoreError::Corrupt { key, reason: e.to_string() }),
+                .map_err(|e| StoreError::Corrupt {
+                    key,
+                    reason: e.to_string(),
+                }),
         }
     }
 
@@ -177,14 +180,21 @@ impl Store {
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let mut tx = Tx { tree: &self.tree, writes: BTreeMap::new() };
+        let mut tx = Tx {
+            tree: &self.tree,
+            writes: BTreeMap::new(),
+        };
         let src_key = format!("src/{}", cx.source);
         let mut state: SourceState = match tx.get(src_key.as_bytes())? {
             Some(v) => serde_json::from_slice(&v).unwrap_or_default(),
             None => SourceState::default(),
         };
-        let mut report = IngestReport { baseline: !state.baseline_done, ..Default::default() };
-        let window_start = cx.now - chrono::Duration::from_std(cx.backfill).unwrap_or(chrono::Duration::MAX);
+        let mut report = IngestReport {
+            baseline: !state.baseline_done,
+            ..Default::default()
+        };
+        let window_start =
+            cx.now - chrono::Duration::from_std(cx.backfill).unwrap_or(chrono::Duration::MAX);
         let alert_allowed = |published: Option<DateTime<Utc>>| {
             state.baseline_done || published.is_some_and(|p| p >= window_start)
         };
@@ -208,7 +218,16 @@ impl Store {
                 Some((id, own)) => {
                     let Some(mut m) = tx.mention(&id)? else {
                         // A key without its mention: treat as new (repairs the key).
-                        let mid = self.insert_new(&mut tx, &cx, &item, &tokens, &keys, triage, &alert_allowed, &mut report)?;
+                        let mid = self.insert_new(
+                            &mut tx,
+                            &cx,
+                            &item,
+                            &tokens,
+                            &keys,
+                            triage,
+                            &alert_allowed,
+                            &mut report,
+                        )?;
                         report.touched.push(mid);
                         continue;
                     };
@@ -218,7 +237,10 @@ impl Store {
                     // it; any other sighting only adds what it knows better.
                     let same_origin = m.source == cx.source
                         && (own || item.external_id.is_none())
-                        && item.external_id.as_deref().is_none_or(|x| x == m.external_id);
+                        && item
+                            .external_id
+                            .as_deref()
+                            .is_none_or(|x| x == m.external_id);
                     if same_origin {
                         if !same_content(&m, &item) {
                             push_revision(&mut tx, &m, cx.now);
@@ -232,14 +254,20 @@ impl Store {
                     } else {
                         // Another sighting of a known mention.
                         let url = item.url.clone();
-                        if !m.sightings.iter().any(|s| s.source == cx.source && s.url == url)
-                            && !(m.source == cx.source && m.url == url)
-                            && m.sightings.len() < MAX_SIGHTINGS
-                        {
-                            m.sightings.push(Sighting { source: cx.source.to_string(), url, seen_at: cx.now });
+                        let already = (m.source == cx.source && m.url == url)
+                            || m.sightings
+                                .iter()
+                                .any(|s| s.source == cx.source && s.url == url);
+                        if !already && m.sightings.len() < MAX_SIGHTINGS {
+                            m.sightings.push(Sighting {
+                                source: cx.source.to_string(),
+                                url,
+                                seen_at: cx.now,
+                            });
                         }
                         let old_tokens = fingerprint::tokens(&m.text);
-                        let fuller = tokens.len() > old_tokens.len() && fingerprint::contains(&tokens, &old_tokens);
+                        let fuller = tokens.len() > old_tokens.len()
+                            && fingerprint::contains(&tokens, &old_tokens);
                         let gains_rating = m.rating.is_none() && item.rating.is_some();
                         if fuller || gains_rating {
                             push_revision(&mut tx, &m, cx.now);
@@ -269,7 +297,14 @@ impl Store {
                     }
                     if changed {
                         m.revision += 1;
-                        let v = triage(&IngestItem { rating: m.rating, rating_min: m.rating_min, rating_max: m.rating_max, title: m.title.clone(), text: m.text.clone(), ..item.clone() });
+                        let v = triage(&IngestItem {
+                            rating: m.rating,
+                            rating_min: m.rating_min,
+                            rating_max: m.rating_max,
+                            title: m.title.clone(),
+                            text: m.text.clone(),
+                            ..item.clone()
+                        });
                         m.negative = v.negative;
                         m.score = v.score;
                         m.reasons = v.reasons;
@@ -281,8 +316,12 @@ impl Store {
                         }
                         report.revised += 1;
                         report.touched.push(id.clone());
-                        if m.negative && !was_negative && alert_allowed(m.published_at.or(Some(m.first_seen))) {
-                            report.alerts_queued += queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
+                        if m.negative
+                            && !was_negative
+                            && alert_allowed(m.published_at.or(Some(m.first_seen)))
+                        {
+                            report.alerts_queued +=
+                                queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
                         }
                     } else {
                         report.known += 1;
@@ -290,7 +329,16 @@ impl Store {
                     tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
                 }
                 None => {
-                    let id = self.insert_new(&mut tx, &cx, &item, &tokens, &keys, triage, &alert_allowed, &mut report)?;
+                    let id = self.insert_new(
+                        &mut tx,
+                        &cx,
+                        &item,
+                        &tokens,
+                        &keys,
+                        triage,
+                        &alert_allowed,
+                        &mut report,
+                    )?;
                     report.touched.push(id);
                 }
             }
@@ -332,7 +380,9 @@ impl Store {
                     item.title.clone().unwrap_or_default(),
                     item.text.clone(),
                     item.author.clone().unwrap_or_default(),
-                    item.published_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    item.published_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default(),
                 ])
             ),
         };
@@ -394,7 +444,10 @@ fn push_revision(tx: &mut Tx<'_>, m: &Mention, now: DateTime<Utc>) {
         negative: m.negative,
         replaced_at: now,
     };
-    tx.insert(format!("r/{}/{:08x}", m.id, m.revision).into_bytes(), to_json(&rev));
+    tx.insert(
+        format!("r/{}/{:08x}", m.id, m.revision).into_bytes(),
+        to_json(&rev),
+    );
 }
 
 /// Find a stored mention whose text contains this one's, or is contained in it.

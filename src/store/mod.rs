@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::fetch::Validators;
 use crate::mention::Mention;
 
-pub use ingest::{IngestItem, IngestReport, Ingest};
+pub use ingest::{Ingest, IngestItem, IngestReport};
 
 /// Version of the key scheme; bump and migrate when keys change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -44,7 +44,9 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("corrupt record under {key}: {reason}")]
     Corrupt { key: String, reason: String },
-    #[error("the store at {path} uses key scheme {found}, this build knows {SCHEMA_VERSION}; upgrade reviewradar")]
+    #[error(
+        "the store at {path} uses key scheme {found}, this build knows {SCHEMA_VERSION}; upgrade reviewradar"
+    )]
     Schema { path: PathBuf, found: u32 },
     #[error("no such {what}: {id}")]
     NotFound { what: &'static str, id: String },
@@ -114,7 +116,10 @@ impl Store {
     /// Open (or create) the store under `dir`. `cache_bytes` bounds sled's page cache.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         let path = dir.join("db");
-        let open_err = |source| StoreError::Open { path: path.clone(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(|e| open_err(sled::Error::Io(e)))?;
         let db = sled::Config::new()
             .path(&path)
@@ -123,15 +128,28 @@ impl Store {
             .open()
             .map_err(open_err)?;
         let tree = db.open_tree("reviewradar").map_err(open_err)?;
-        let store = Store { db, tree, path, write: Mutex::new(()) };
+        let store = Store {
+            db,
+            tree,
+            path,
+            write: Mutex::new(()),
+        };
         match store.tree.get(b"meta/schema")? {
             None => {
-                store.tree.insert(b"meta/schema", SCHEMA_VERSION.to_string().as_bytes())?;
+                store
+                    .tree
+                    .insert(b"meta/schema", SCHEMA_VERSION.to_string().as_bytes())?;
             }
             Some(v) => {
-                let found = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+                let found = std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 if found != SCHEMA_VERSION {
-                    return Err(StoreError::Schema { path: store.path.clone(), found });
+                    return Err(StoreError::Schema {
+                        path: store.path.clone(),
+                        found,
+                    });
                 }
             }
         }
@@ -156,10 +174,12 @@ impl Store {
     fn get_json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         match self.tree.get(key)? {
             None => Ok(None),
-            Some(v) => serde_json::from_slice(&v).map(Some).map_err(|e| StoreError::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-                reason: e.to_string(),
-            }),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    reason: e.to_string(),
+                }),
         }
     }
 
@@ -192,7 +212,9 @@ impl Store {
         all.sort_by(|a, b| {
             let ka = a.published_at.unwrap_or(a.first_seen);
             let kb = b.published_at.unwrap_or(b.first_seen);
-            kb.cmp(&ka).then_with(|| b.first_seen.cmp(&a.first_seen)).then_with(|| a.id.cmp(&b.id))
+            kb.cmp(&ka)
+                .then_with(|| b.first_seen.cmp(&a.first_seen))
+                .then_with(|| a.id.cmp(&b.id))
         });
         Ok(all)
     }
@@ -203,7 +225,9 @@ impl Store {
     }
 
     pub fn source_state(&self, id: &str) -> Result<SourceState, StoreError> {
-        Ok(self.get_json(format!("src/{id}").as_bytes())?.unwrap_or_default())
+        Ok(self
+            .get_json(format!("src/{id}").as_bytes())?
+            .unwrap_or_default())
     }
 
     /// All source states by id.
@@ -228,7 +252,8 @@ impl Store {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = self.source_state(id)?;
         f(&mut st);
-        self.tree.insert(format!("src/{id}").as_bytes(), to_json(&st))?;
+        self.tree
+            .insert(format!("src/{id}").as_bytes(), to_json(&st))?;
         Ok(st)
     }
 
