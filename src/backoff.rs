@@ -11,7 +11,10 @@ use std::time::Duration;
 /// Half-jitter keeps retries spread out without ever retrying immediately.
 pub fn delay(attempt: u32, initial: Duration, max: Duration) -> Duration {
     let exp = attempt.saturating_sub(1).min(30);
-    let base = initial.saturating_mul(1u32 << exp).min(max).max(initial.min(max));
+    let base = initial
+        .saturating_mul(1u32 << exp)
+        .min(max)
+        .max(initial.min(max));
     let half = base / 2;
     let jitter = rand::random_range(0.0..=1.0);
     half + half.mul_f64(jitter)

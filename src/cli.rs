@@ -23,7 +23,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "reviewradar", version, about = "Watches review platforms and feeds; alerts a human on negative mentions.")]
+#[command(
+    name = "reviewradar",
+    version,
+    about = "Watches review platforms and feeds; alerts a human on negative mentions."
+)]
 pub struct Cli {
     /// Configuration file.
     #[arg(long, short = 'c', global = true, env = "REVIEWRADAR_CONFIG", default_value = DEFAULT_PATH)]
@@ -69,13 +73,20 @@ pub struct Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
-        let code = if error.downcast_ref::<ConfigError>().is_some() { exit::CONFIG } else { exit::RUNTIME };
+        let code = if error.downcast_ref::<ConfigError>().is_some() {
+            exit::CONFIG
+        } else {
+            exit::RUNTIME
+        };
         Failure { code, error }
     }
 }
 
 fn load(cli: &Cli) -> Result<Config, Failure> {
-    Config::load(&cli.config).map_err(|e| Failure { code: exit::CONFIG, error: e.into() })
+    Config::load(&cli.config).map_err(|e| Failure {
+        code: exit::CONFIG,
+        error: e.into(),
+    })
 }
 
 /// Set up logging from the config (or defaults), to stderr.
@@ -88,7 +99,11 @@ pub fn init_tracing(format: LogFormat, level: &str) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Text => builder.with_target(false).try_init(),
     };
 }
@@ -143,7 +158,11 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
             daemon::run(app, token).await?;
             Ok(())
         }
-        Command::Mentions { negative, json, limit } => {
+        Command::Mentions {
+            negative,
+            json,
+            limit,
+        } => {
             let cfg = load(&cli)?;
             let store = daemon::open_store(&cfg)?;
             let mut ms = store.mentions(*negative).context("reading mentions")?;
@@ -151,7 +170,11 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
                 ms.truncate(*limit);
             }
             let mut out = std::io::stdout().lock();
-            let r = if *json { print_json(&mut out, &ms) } else { print_table(&mut out, &ms) };
+            let r = if *json {
+                print_json(&mut out, &ms)
+            } else {
+                print_table(&mut out, &ms)
+            };
             ignore_broken_pipe(r)?;
             Ok(())
         }
@@ -162,17 +185,42 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
             let dead = store.dead_deliveries().context("reading the outbox")?;
             let mut out = std::io::stdout().lock();
             let r = if *json {
-                serde_json::to_writer_pretty(&mut out, &serde_json::json!({"pending": pending, "dead": dead}))
-                    .map_err(json_io)
-                    .and_then(|_| writeln!(out))
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({"pending": pending, "dead": dead}),
+                )
+                .map_err(json_io)
+                .and_then(|_| writeln!(out))
             } else {
                 (|| {
-                    writeln!(out, "{} queued, {} dead-lettered", pending.len(), dead.len())?;
+                    writeln!(
+                        out,
+                        "{} queued, {} dead-lettered",
+                        pending.len(),
+                        dead.len()
+                    )?;
                     for d in &pending {
-                        writeln!(out, "queued {} {} {} attempts={} next={} {}", d.id, d.notifier, d.event, d.attempts, d.next_attempt_at.to_rfc3339(), d.last_error.as_deref().unwrap_or(""))?;
+                        writeln!(
+                            out,
+                            "queued {} {} {} attempts={} next={} {}",
+                            d.id,
+                            d.notifier,
+                            d.event,
+                            d.attempts,
+                            d.next_attempt_at.to_rfc3339(),
+                            d.last_error.as_deref().unwrap_or("")
+                        )?;
                     }
                     for d in &dead {
-                        writeln!(out, "dead   {} {} {} attempts={} {}", d.id, d.notifier, d.event, d.attempts, d.last_error.as_deref().unwrap_or(""))?;
+                        writeln!(
+                            out,
+                            "dead   {} {} {} attempts={} {}",
+                            d.id,
+                            d.notifier,
+                            d.event,
+                            d.attempts,
+                            d.last_error.as_deref().unwrap_or("")
+                        )?;
                     }
                     Ok(())
                 })()
@@ -204,7 +252,10 @@ fn print_json(out: &mut impl Write, ms: &[Mention]) -> std::io::Result<()> {
 
 fn print_table(out: &mut impl Write, ms: &[Mention]) -> std::io::Result<()> {
     for m in ms {
-        let when = m.published_at.unwrap_or(m.first_seen).format("%Y-%m-%d %H:%M");
+        let when = m
+            .published_at
+            .unwrap_or(m.first_seen)
+            .format("%Y-%m-%d %H:%M");
         let rating = match (m.rating, m.rating_max) {
             (Some(r), Some(x)) => format!("{r}/{x}"),
             (Some(r), None) => format!("{r}"),

@@ -57,14 +57,19 @@ pub enum PollSummary {
 
 /// Open the store alone (for read-only commands).
 pub fn open_store(cfg: &Config) -> anyhow::Result<Store> {
-    Store::open(&cfg.daemon.state_dir, STORE_CACHE_BYTES)
-        .with_context(|| format!("opening the store (daemon.state_dir = {})", cfg.daemon.state_dir.display()))
+    Store::open(&cfg.daemon.state_dir, STORE_CACHE_BYTES).with_context(|| {
+        format!(
+            "opening the store (daemon.state_dir = {})",
+            cfg.daemon.state_dir.display()
+        )
+    })
 }
 
 impl App {
     pub fn new(cfg: Config) -> anyhow::Result<App> {
         let store = Arc::new(open_store(&cfg)?);
-        let fetcher = Fetcher::new(&cfg.http, &cfg.daemon.user_agent).context("building the HTTP client")?;
+        let fetcher =
+            Fetcher::new(&cfg.http, &cfg.daemon.user_agent).context("building the HTTP client")?;
         let sources = cfg
             .enabled_sources()
             .map(|(id, s)| (s.clone(), sources::build(id, s)))
@@ -73,14 +78,28 @@ impl App {
         for (id, n) in cfg.enabled_notifiers() {
             let notifier = crate::alert::build(id, n, &cfg.daemon.user_agent)
                 .with_context(|| format!("building notifier notifiers.{id}"))?;
-            targets.insert(id.clone(), Target { notifier: Arc::from(notifier), retry: n.retry.clone() });
+            targets.insert(
+                id.clone(),
+                Target {
+                    notifier: Arc::from(notifier),
+                    retry: n.retry.clone(),
+                },
+            );
         }
         let notifier_ids = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
         let outbox = Outbox::new(store.clone(), targets);
         for d in outbox.orphaned()? {
             warn!(delivery = %d.id, notifier = %d.notifier, "A queued alert is for a notifier that is not configured (or disabled); it stays queued.");
         }
-        Ok(App { cfg, store, fetcher, sources, outbox, notifier_ids, outbox_wake: Notify::new() })
+        Ok(App {
+            cfg,
+            store,
+            fetcher,
+            sources,
+            outbox,
+            notifier_ids,
+            outbox_wake: Notify::new(),
+        })
     }
 
     /// Poll one source once: fetch, parse, normalize, store, queue alerts.
@@ -88,7 +107,10 @@ impl App {
         let (scfg, source) = &self.sources[idx];
         let id = source.id().to_string();
         let state = self.store.source_state(&id).unwrap_or_default();
-        let cx = PollContext { fetcher: &self.fetcher, validators: state.validators.clone() };
+        let cx = PollContext {
+            fetcher: &self.fetcher,
+            validators: state.validators.clone(),
+        };
         let now = Utc::now();
         match source.poll(&cx).await {
             Ok(PollOutcome::NotModified) => {
@@ -104,7 +126,10 @@ impl App {
                 debug!("Not modified.");
                 Ok(PollSummary::NotModified)
             }
-            Ok(PollOutcome::Fetched { mentions, validators }) => {
+            Ok(PollOutcome::Fetched {
+                mentions,
+                validators,
+            }) => {
                 let items_in_document = mentions.len();
                 let items = normalize(scfg, source.platform(), mentions);
                 let report = self
@@ -125,7 +150,10 @@ impl App {
                 if report.alerts_queued > 0 {
                     self.outbox_wake.notify_one();
                 }
-                Ok(PollSummary::Stored { items: items_in_document, report })
+                Ok(PollSummary::Stored {
+                    items: items_in_document,
+                    report,
+                })
             }
             Err(e) => {
                 let msg = e.to_string();
@@ -170,7 +198,10 @@ impl App {
 }
 
 fn store_failure(id: &str, e: crate::store::StoreError) -> SourceError {
-    SourceError::Parse { url: format!("source {id}"), reason: format!("store error: {e}") }
+    SourceError::Parse {
+        url: format!("source {id}"),
+        reason: format!("store error: {e}"),
+    }
 }
 
 /// Cut `s` to at most `max` bytes on a char boundary.
@@ -186,7 +217,8 @@ fn bounded(mut s: String, max: usize) -> String {
 }
 
 fn short(s: Option<String>) -> Option<String> {
-    s.map(|s| bounded(fold_whitespace(&s), MAX_SHORT)).filter(|s| !s.is_empty())
+    s.map(|s| bounded(fold_whitespace(&s), MAX_SHORT))
+        .filter(|s| !s.is_empty())
 }
 
 /// Raw mentions of one document → items ready for dedup.
@@ -200,18 +232,29 @@ pub fn normalize(scfg: &SourceConfig, platform: &str, raw: Vec<RawMention>) -> V
             let rating = r.rating.filter(|x| x.is_finite());
             IngestItem {
                 platform: platform.clone(),
-                external_id: r.external_id.map(|x| bounded(x.trim().to_string(), MAX_SHORT)).filter(|x| !x.is_empty()),
-                url: r.url.as_deref().and_then(|u| canonical_url(u, Some(&scfg.url))),
+                external_id: r
+                    .external_id
+                    .map(|x| bounded(x.trim().to_string(), MAX_SHORT))
+                    .filter(|x| !x.is_empty()),
+                url: r
+                    .url
+                    .as_deref()
+                    .and_then(|u| canonical_url(u, Some(&scfg.url))),
                 url_is_key: false,
                 author: short(r.author),
                 title: short(r.title),
                 text: bounded(fold_whitespace(&r.text), MAX_TEXT),
                 rating,
                 rating_min: r.rating_min.filter(|x| x.is_finite() && rating.is_some()),
-                rating_max: r.rating_max.filter(|x| x.is_finite() && *x > 0.0 && rating.is_some()),
+                rating_max: r
+                    .rating_max
+                    .filter(|x| x.is_finite() && *x > 0.0 && rating.is_some()),
                 published_at: r.published_at,
                 updated_at: r.updated_at,
-                lang: scfg.language.clone().or(r.lang.map(|l| l.to_ascii_lowercase())),
+                lang: scfg
+                    .language
+                    .clone()
+                    .or(r.lang.map(|l| l.to_ascii_lowercase())),
             }
         })
         .collect();
@@ -224,14 +267,20 @@ pub fn normalize(scfg: &SourceConfig, platform: &str, raw: Vec<RawMention>) -> V
         }
     }
     for it in &mut items {
-        it.url_is_key = it.url.as_ref().is_some_and(|u| seen[u] == 1 && Some(u) != page.as_ref());
+        it.url_is_key = it
+            .url
+            .as_ref()
+            .is_some_and(|u| seen[u] == 1 && Some(u) != page.as_ref());
     }
     items
 }
 
 /// Triage one item with its source's settings.
 pub fn triage(scfg: &SourceConfig, item: &IngestItem) -> Verdict {
-    let lang = item.lang.as_deref().map(|l| l.split(['-', '_']).next().unwrap_or(l));
+    let lang = item
+        .lang
+        .as_deref()
+        .map(|l| l.split(['-', '_']).next().unwrap_or(l));
     let mut v = classify::triage(&TriageInput {
         title: item.title.as_deref(),
         text: &item.text,
@@ -276,7 +325,9 @@ pub async fn once(app: Arc<App>) -> anyhow::Result<OnceReport> {
                 report.new += r.new;
                 report.alerts_queued += r.alerts_queued;
             }
-            Err(e) => report.sources_failed.push((app.sources[idx].1.id().to_string(), e.to_string())),
+            Err(e) => report
+                .sources_failed
+                .push((app.sources[idx].1.id().to_string(), e.to_string())),
         }
     }
     report.sources_failed.sort();
@@ -286,7 +337,9 @@ pub async fn once(app: Arc<App>) -> anyhow::Result<OnceReport> {
         let pass = app.outbox.pass(Utc::now()).await?;
         report.delivered += pass.delivered;
         report.dead += pass.dead;
-        let Some(next) = app.outbox.next_due()? else { break };
+        let Some(next) = app.outbox.next_due()? else {
+            break;
+        };
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         if tokio::time::Instant::now() + wait > deadline {
             break;
@@ -316,8 +369,13 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
     tracker.close();
     shutdown.cancelled().await;
     info!(grace = %humantime::format_duration(app.cfg.daemon.shutdown_grace), "Shutting down.");
-    if tokio::time::timeout(app.cfg.daemon.shutdown_grace, tracker.wait()).await.is_err() {
-        warn!("In-flight work did not finish within the grace period; abandoning it (it is redone on the next start).");
+    if tokio::time::timeout(app.cfg.daemon.shutdown_grace, tracker.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            "In-flight work did not finish within the grace period; abandoning it (it is redone on the next start)."
+        );
     }
     app.store.flush().await.context("flushing the store")?;
     info!("Stopped.");
@@ -333,7 +391,9 @@ async fn source_loop(app: Arc<App>, idx: usize, token: CancellationToken) {
     let (scfg, _) = &app.sources[idx];
     let interval = scfg.interval;
     // A random start offset, so a restart does not burst every source at once.
-    let first = interval.min(Duration::from_secs(10)).mul_f64(rand::random_range(0.0..=1.0));
+    let first = interval
+        .min(Duration::from_secs(10))
+        .mul_f64(rand::random_range(0.0..=1.0));
     let mut delay = first;
     let mut failures: u32 = 0;
     loop {
@@ -373,7 +433,10 @@ async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
             error!(error = %e, "Outbox pass failed.");
         }
         let wait = match app.outbox.next_due() {
-            Ok(Some(next)) => (next - Utc::now()).to_std().unwrap_or_default().min(Duration::from_secs(60)),
+            Ok(Some(next)) => (next - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .min(Duration::from_secs(60)),
             Ok(None) => Duration::from_secs(60),
             Err(_) => Duration::from_secs(5),
         };
@@ -388,5 +451,10 @@ async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
 /// Ids of sources that appear in the store but not in the config (for reports).
 pub fn unknown_sources(cfg: &Config, store: &Store) -> anyhow::Result<Vec<String>> {
     let known: HashSet<&String> = cfg.sources.keys().collect();
-    Ok(store.source_states()?.into_iter().map(|(id, _)| id).filter(|id| !known.contains(id)).collect())
+    Ok(store
+        .source_states()?
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| !known.contains(id))
+        .collect())
 }

@@ -42,14 +42,41 @@ async fn first_poll_respects_backfill_and_repoll_is_conditional() {
         let old = rfc2822_ago(Age::days(30));
         let new = rfc2822_ago(Age::hours(1));
         let mut items = vec![
-            ("old-1", "https://forum.example/t/1", "Old complaint", ANGRY_EN, old.as_str()),
-            ("new-1", "https://forum.example/t/2", "Never again", "The kettle arrived broken and support never answered. Terrible, I want my money back.", new.as_str()),
-            ("new-2", "https://forum.example/t/3", "Great kettle", HAPPY_EN, new.as_str()),
+            (
+                "old-1",
+                "https://forum.example/t/1",
+                "Old complaint",
+                ANGRY_EN,
+                old.as_str(),
+            ),
+            (
+                "new-1",
+                "https://forum.example/t/2",
+                "Never again",
+                "The kettle arrived broken and support never answered. Terrible, I want my money back.",
+                new.as_str(),
+            ),
+            (
+                "new-2",
+                "https://forum.example/t/3",
+                "Great kettle",
+                HAPPY_EN,
+                new.as_str(),
+            ),
         ];
         if extra {
-            items.push(("new-3", "https://forum.example/t/4", "Still waiting", "Paid a month ago and the parcel never arrived. No answer to my emails. Awful.", new.as_str()));
+            items.push((
+                "new-3",
+                "https://forum.example/t/4",
+                "Still waiting",
+                "Paid a month ago and the parcel never arrived. No answer to my emails. Awful.",
+                new.as_str(),
+            ));
         }
-        rss(&items.iter().map(|(a, b, c, d, e)| (*a, *b, *c, *d, *e)).collect::<Vec<_>>())
+        rss(&items
+            .iter()
+            .map(|(a, b, c, d, e)| (*a, *b, *c, *d, *e))
+            .collect::<Vec<_>>())
     };
     server.ok("/feed.xml", feed(false), "application/rss+xml");
     server.route("/hook", Reply::Status(200, vec![]));
@@ -58,16 +85,28 @@ async fn first_poll_respects_backfill_and_repoll_is_conditional() {
     std::fs::write(&secret_path, "s3cret\n").unwrap();
     let env = Env::with_daemon(
         "backfill = \"7d\"",
-        &format!("{}\n{}", feed_source("alerts", &server.url("/feed.xml")), hook_config(&server, Some(&secret_path))),
+        &format!(
+            "{}\n{}",
+            feed_source("alerts", &server.url("/feed.xml")),
+            hook_config(&server, Some(&secret_path))
+        ),
     );
 
     env.once().await;
     let got = hooks(&server);
-    assert_eq!(got.len(), 1, "only the new negative mention alerts: {got:#?}");
+    assert_eq!(
+        got.len(),
+        1,
+        "only the new negative mention alerts: {got:#?}"
+    );
     assert_eq!(got[0]["event"], "review.negative");
     assert_eq!(got[0]["mention"]["title"], "Never again");
     assert_eq!(got[0]["mention"]["negative"], true);
-    assert_eq!(env.mentions().await.len(), 3, "the old one is stored silently as the baseline");
+    assert_eq!(
+        env.mentions().await.len(),
+        3,
+        "the old one is stored silently as the baseline"
+    );
 
     // The webhook is signed over the exact body, and names its delivery.
     let req = &server.requests("/hook")[0];
@@ -75,14 +114,27 @@ async fn first_poll_respects_backfill_and_repoll_is_conditional() {
     mac.update(&req.body);
     let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
     assert_eq!(req.headers.get("x-reviewradar-signature"), Some(&expected));
-    assert_eq!(req.headers.get("x-reviewradar-delivery").map(String::as_str), got[0]["delivery_id"].as_str());
-    assert!(req.headers.get("user-agent").is_some_and(|u| u.starts_with("reviewradar-test/")));
+    assert_eq!(
+        req.headers
+            .get("x-reviewradar-delivery")
+            .map(String::as_str),
+        got[0]["delivery_id"].as_str()
+    );
+    assert!(
+        req.headers
+            .get("user-agent")
+            .is_some_and(|u| u.starts_with("reviewradar-test/"))
+    );
 
     // Re-poll: a conditional GET, answered 304, alerting nothing.
     env.once().await;
     let reqs = server.requests("/feed.xml");
     assert_eq!(reqs.len(), 2);
-    assert!(reqs[1].headers.contains_key("if-none-match"), "second poll is conditional: {:?}", reqs[1].headers);
+    assert!(
+        reqs[1].headers.contains_key("if-none-match"),
+        "second poll is conditional: {:?}",
+        reqs[1].headers
+    );
     assert_eq!(hooks(&server).len(), 1);
 
     // After the baseline, a new negative item alerts.
@@ -109,7 +161,11 @@ async fn google_alert_echo_and_tracking_repost_are_the_same_mention() {
         "text/html; charset=utf-8",
     );
     server.route("/hook", Reply::Status(200, vec![]));
-    let body = format!("{}\n{}", jsonld_source("shop", &server.url("/product")), hook_config(&server, None));
+    let body = format!(
+        "{}\n{}",
+        jsonld_source("shop", &server.url("/product")),
+        hook_config(&server, None)
+    );
     let env = Env::new(&body);
     env.once().await;
     assert_eq!(hooks(&server).len(), 2, "two negative reviews, two alerts");
@@ -139,13 +195,33 @@ async fn google_alert_echo_and_tracking_repost_are_the_same_mention() {
         feed_source("reposts", &server.url("/repost.xml"))
     ));
     env.once().await;
-    assert_eq!(hooks(&server).len(), 2, "echoes and reposts make no second alert");
+    assert_eq!(
+        hooks(&server).len(),
+        2,
+        "echoes and reposts make no second alert"
+    );
     let ms = env.mentions().await;
-    assert_eq!(ms.len(), 3, "still three mentions: {:#?}", ms.iter().map(|m| &m["title"]).collect::<Vec<_>>());
-    let r1 = ms.iter().find(|m| m["title"] == "Deckel springt auf").unwrap();
+    assert_eq!(
+        ms.len(),
+        3,
+        "still three mentions: {:#?}",
+        ms.iter().map(|m| &m["title"]).collect::<Vec<_>>()
+    );
+    let r1 = ms
+        .iter()
+        .find(|m| m["title"] == "Deckel springt auf")
+        .unwrap();
     let r2 = ms.iter().find(|m| m["title"] == "Never arrived").unwrap();
-    assert_eq!(r1["sightings"].as_array().unwrap().len(), 1, "the alert is recorded as a sighting of r1");
-    assert_eq!(r2["sightings"].as_array().unwrap().len(), 2, "alert and repost are sightings of r2");
+    assert_eq!(
+        r1["sightings"].as_array().unwrap().len(),
+        1,
+        "the alert is recorded as a sighting of r1"
+    );
+    assert_eq!(
+        r2["sightings"].as_array().unwrap().len(),
+        2,
+        "alert and repost are sightings of r2"
+    );
     assert_eq!(r1["revision"], 1, "a snippet does not revise the full text");
 }
 
@@ -155,11 +231,24 @@ async fn edits_revise_the_mention_and_alert_only_when_turning_negative() {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     server.ok(
         "/p",
-        jsonld_page(&[("a", 5, "Great", HAPPY_EN, &today), ("b", 2, "Meh", "Took long to arrive and the lid rattles.", &today)]),
+        jsonld_page(&[
+            ("a", 5, "Great", HAPPY_EN, &today),
+            (
+                "b",
+                2,
+                "Meh",
+                "Took long to arrive and the lid rattles.",
+                &today,
+            ),
+        ]),
         "text/html",
     );
     server.route("/hook", Reply::Status(200, vec![]));
-    let env = Env::new(&format!("{}\n{}", jsonld_source("shop", &server.url("/p")), hook_config(&server, None)));
+    let env = Env::new(&format!(
+        "{}\n{}",
+        jsonld_source("shop", &server.url("/p")),
+        hook_config(&server, None)
+    ));
     env.once().await;
     let got = hooks(&server);
     assert_eq!(got.len(), 1);
@@ -169,8 +258,20 @@ async fn edits_revise_the_mention_and_alert_only_when_turning_negative() {
     server.ok(
         "/p",
         jsonld_page(&[
-            ("a", 1, "Broke after a week", "Stopped working after a week. Very disappointed.", &today),
-            ("b", 5, "Sorted out", "Support replaced the lid quickly. Happy now.", &today),
+            (
+                "a",
+                1,
+                "Broke after a week",
+                "Stopped working after a week. Very disappointed.",
+                &today,
+            ),
+            (
+                "b",
+                5,
+                "Sorted out",
+                "Support replaced the lid quickly. Happy now.",
+                &today,
+            ),
         ]),
         "text/html",
     );
@@ -194,17 +295,38 @@ async fn webhook_failing_three_times_then_succeeding_is_delivered_once() {
     let server = Server::start().await;
     server.ok(
         "/feed.xml",
-        rss(&[("x1", "https://forum.example/x1", "Scam", ANGRY_EN, &rfc2822_ago(Age::hours(2)))]),
+        rss(&[(
+            "x1",
+            "https://forum.example/x1",
+            "Scam",
+            ANGRY_EN,
+            &rfc2822_ago(Age::hours(2)),
+        )]),
         "application/rss+xml",
     );
     let statuses = [500, 503, 429, 200];
     server.route("/hook", Reply::Sequence(statuses.to_vec()));
-    let env = Env::new(&format!("{}\n{}", feed_source("f", &server.url("/feed.xml")), hook_config(&server, None)));
+    let env = Env::new(&format!(
+        "{}\n{}",
+        feed_source("f", &server.url("/feed.xml")),
+        hook_config(&server, None)
+    ));
     let out = env.once().await;
     let reqs = server.requests("/hook");
-    assert_eq!(reqs.len(), 4, "three failures and one success:\n{}", out.stderr);
-    let ids: Vec<_> = reqs.iter().map(|r| r.headers["x-reviewradar-delivery"].clone()).collect();
-    assert!(ids.iter().all(|i| *i == ids[0]), "one delivery id across retries");
+    assert_eq!(
+        reqs.len(),
+        4,
+        "three failures and one success:\n{}",
+        out.stderr
+    );
+    let ids: Vec<_> = reqs
+        .iter()
+        .map(|r| r.headers["x-reviewradar-delivery"].clone())
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "one delivery id across retries"
+    );
     assert_eq!(accepted_webhooks(&server, "/hook", &statuses).len(), 1);
     env.once().await;
     assert_eq!(server.requests("/hook").len(), 4, "delivered means done");
@@ -219,16 +341,30 @@ async fn rejected_webhook_is_dead_lettered_and_reported() {
     let server = Server::start().await;
     server.ok(
         "/feed.xml",
-        rss(&[("x1", "https://forum.example/x1", "Scam", ANGRY_EN, &rfc2822_ago(Age::hours(2)))]),
+        rss(&[(
+            "x1",
+            "https://forum.example/x1",
+            "Scam",
+            ANGRY_EN,
+            &rfc2822_ago(Age::hours(2)),
+        )]),
         "application/rss+xml",
     );
     server.route("/hook", Reply::Status(400, vec![]));
-    let env = Env::new(&format!("{}\n{}", feed_source("f", &server.url("/feed.xml")), hook_config(&server, None)));
+    let env = Env::new(&format!(
+        "{}\n{}",
+        feed_source("f", &server.url("/feed.xml")),
+        hook_config(&server, None)
+    ));
     let out = env.once().await;
     assert_eq!(server.requests("/hook").len(), 1, "a 400 is not retried");
     assert!(out.stderr.contains("1 dead-lettered"), "{}", out.stderr);
     let ob = env.run(&["outbox"]).await;
-    assert!(ob.stdout.contains("1 dead-lettered") && ob.stdout.contains("400"), "{}", ob.stdout);
+    assert!(
+        ob.stdout.contains("1 dead-lettered") && ob.stdout.contains("400"),
+        "{}",
+        ob.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,15 +380,38 @@ async fn kill_9_during_a_delivery_burst_loses_nothing() {
             )
         })
         .collect();
-    let feed = rss(&items.iter().map(|(g, l, d)| (g.as_str(), l.as_str(), "Never arrived", d.as_str(), date.as_str())).collect::<Vec<_>>());
+    let feed = rss(&items
+        .iter()
+        .map(|(g, l, d)| {
+            (
+                g.as_str(),
+                l.as_str(),
+                "Never arrived",
+                d.as_str(),
+                date.as_str(),
+            )
+        })
+        .collect::<Vec<_>>());
     server.ok("/feed.xml", feed, "application/rss+xml");
-    server.route("/hook", Reply::Slow { delay: Duration::from_millis(150) });
-    let env = Env::new(&format!("{}\n{}", feed_source("burst", &server.url("/feed.xml")), hook_config(&server, None)));
+    server.route(
+        "/hook",
+        Reply::Slow {
+            delay: Duration::from_millis(150),
+        },
+    );
+    let env = Env::new(&format!(
+        "{}\n{}",
+        feed_source("burst", &server.url("/feed.xml")),
+        hook_config(&server, None)
+    ));
 
     let mut child = env.command(&["run"]).spawn().unwrap();
     let start = Instant::now();
     while server.requests("/hook").len() < 8 {
-        assert!(start.elapsed() < Duration::from_secs(60), "deliveries started");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "deliveries started"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.start_kill().unwrap(); // SIGKILL
@@ -262,12 +421,19 @@ async fn kill_9_during_a_delivery_burst_loses_nothing() {
 
     env.once().await;
     let reqs = server.requests("/hook");
-    let mut ids: Vec<String> = reqs.iter().map(|r| r.headers["x-reviewradar-delivery"].clone()).collect();
+    let mut ids: Vec<String> = reqs
+        .iter()
+        .map(|r| r.headers["x-reviewradar-delivery"].clone())
+        .collect();
     let total = ids.len();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 30, "every alert delivered after the restart");
-    assert!(total - 30 <= 2, "at most a duplicate or two, got {}", total - 30);
+    assert!(
+        total - 30 <= 2,
+        "at most a duplicate or two, got {}",
+        total - 30
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,21 +441,63 @@ async fn hostile_sources_beside_good_ones() {
     let server = Server::start().await;
     server.ok(
         "/good.xml",
-        rss(&[("g1", "https://forum.example/g1", "Broken kettle", ANGRY_EN, &rfc2822_ago(Age::hours(1)))]),
+        rss(&[(
+            "g1",
+            "https://forum.example/g1",
+            "Broken kettle",
+            ANGRY_EN,
+            &rfc2822_ago(Age::hours(1)),
+        )]),
         "application/rss+xml",
     );
-    server.ok("/latin1.xml", fixture("synthetic/broken/iso-8859-1-feed.xml"), "application/rss+xml");
+    server.ok(
+        "/latin1.xml",
+        fixture("synthetic/broken/iso-8859-1-feed.xml"),
+        "application/rss+xml",
+    );
     server.route("/endless", Reply::Endless);
-    server.route("/drip", Reply::Drip { every: Duration::from_millis(200) });
+    server.route(
+        "/drip",
+        Reply::Drip {
+            every: Duration::from_millis(200),
+        },
+    );
     server.route("/hang", Reply::Hang);
     server.route("/500", Reply::Status(500, vec![]));
-    server.route("/429", Reply::Status(429, vec![("Retry-After".into(), "120".into())]));
-    server.ok("/garbage", fixture("synthetic/broken/garbage.bin"), "application/octet-stream");
-    server.ok("/bomb", fixture("synthetic/broken/billion-laughs.xml"), "application/rss+xml");
-    server.ok("/consent", fixture("synthetic/broken/consent-wall.html"), "text/html");
-    server.ok("/notfeed", fixture("synthetic/broken/not-a-feed.html"), "text/html");
-    server.ok("/nested", fixture("synthetic/broken/deeply-nested.json"), "application/json");
-    server.ok("/truncated", fixture("synthetic/broken/truncated-trustpilot.html"), "text/html");
+    server.route(
+        "/429",
+        Reply::Status(429, vec![("Retry-After".into(), "120".into())]),
+    );
+    server.ok(
+        "/garbage",
+        fixture("synthetic/broken/garbage.bin"),
+        "application/octet-stream",
+    );
+    server.ok(
+        "/bomb",
+        fixture("synthetic/broken/billion-laughs.xml"),
+        "application/rss+xml",
+    );
+    server.ok(
+        "/consent",
+        fixture("synthetic/broken/consent-wall.html"),
+        "text/html",
+    );
+    server.ok(
+        "/notfeed",
+        fixture("synthetic/broken/not-a-feed.html"),
+        "text/html",
+    );
+    server.ok(
+        "/nested",
+        fixture("synthetic/broken/deeply-nested.json"),
+        "application/json",
+    );
+    server.ok(
+        "/truncated",
+        fixture("synthetic/broken/truncated-trustpilot.html"),
+        "text/html",
+    );
     server.route("/hook", Reply::Status(200, vec![]));
     let mut body = String::new();
     for (id, path) in [
@@ -314,29 +522,69 @@ async fn hostile_sources_beside_good_ones() {
     body.push_str(&feed_source("closed-port", "http://127.0.0.1:9/feed"));
     body.push_str(&hook_config(&server, None));
     let env = Env::new(&body);
-    std::fs::write(&env.config, std::fs::read_to_string(&env.config).unwrap().replace("[http]\n", "[http]\nmax_body_bytes = 1048576\n")).unwrap();
+    std::fs::write(
+        &env.config,
+        std::fs::read_to_string(&env.config)
+            .unwrap()
+            .replace("[http]\n", "[http]\nmax_body_bytes = 1048576\n"),
+    )
+    .unwrap();
 
     let started = Instant::now();
     let out = env.once().await;
     let elapsed = started.elapsed();
     let got = hooks(&server);
-    assert!(got.iter().any(|h| h["mention"]["title"] == "Broken kettle"), "the good source alerted: {}", out.stderr);
-    for id in ["endless", "drip", "hang", "e500", "e429", "garbage", "bomb", "consent", "notfeed", "refused", "closed-port"] {
-        assert!(out.stderr.contains(&format!("source {id} failed")), "{id} reported on stderr:\n{}", out.stderr);
+    assert!(
+        got.iter().any(|h| h["mention"]["title"] == "Broken kettle"),
+        "the good source alerted: {}",
+        out.stderr
+    );
+    for id in [
+        "endless",
+        "drip",
+        "hang",
+        "e500",
+        "e429",
+        "garbage",
+        "bomb",
+        "consent",
+        "notfeed",
+        "refused",
+        "closed-port",
+    ] {
+        assert!(
+            out.stderr.contains(&format!("source {id} failed")),
+            "{id} reported on stderr:\n{}",
+            out.stderr
+        );
     }
-    assert!(!out.stderr.contains("source good failed") && !out.stderr.contains("source latin1 failed"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("source good failed") && !out.stderr.contains("source latin1 failed"),
+        "{}",
+        out.stderr
+    );
     // Hostile sources are bounded by the 3 s timeout, polled concurrently.
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
     let ms = env.mentions().await;
     let latin = ms.iter().filter(|m| m["source"] == "latin1").count();
     assert_eq!(latin, 3, "the ISO-8859-1 feed is read");
-    assert!(ms.iter().any(|m| m["source"] == "latin1" && m["text"].as_str().unwrap().contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü', 'ß'])));
+    assert!(ms.iter().any(|m| {
+        m["source"] == "latin1"
+            && m["text"]
+                .as_str()
+                .unwrap()
+                .contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü', 'ß'])
+    }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_google_alerts_feed_is_unwrapped_and_cleaned() {
     let server = Server::start().await;
-    server.ok("/alerts", fixture("real/google-alerts.atom"), "application/atom+xml");
+    server.ok(
+        "/alerts",
+        fixture("real/google-alerts.atom"),
+        "application/atom+xml",
+    );
     let env = Env::new(&feed_source("ga", &server.url("/alerts")));
     env.once().await;
     let ms = env.mentions().await;
@@ -378,10 +626,19 @@ async fn email_alert_over_real_smtp() {
     let m = &msgs[0];
     let out = env.run(&["outbox", "--json"]).await;
     assert!(out.stdout.contains("\"pending\": []"), "{}", out.stdout);
-    assert!(m.contains("Message-ID: <") || m.contains("Message-Id: <"), "{m}");
-    assert!(m.contains("multipart/alternative") && m.contains("text/plain") && m.contains("text/html"), "{m}");
+    assert!(
+        m.contains("Message-ID: <") || m.contains("Message-Id: <"),
+        "{m}"
+    );
+    assert!(
+        m.contains("multipart/alternative") && m.contains("text/plain") && m.contains("text/html"),
+        "{m}"
+    );
     assert!(m.contains("Subject:"), "{m}");
-    assert!(!m.contains("<script>alert(1)</script>\r\n") || m.contains("&lt;script&gt;"), "HTML part escapes review content");
+    assert!(
+        !m.contains("<script>alert(1)</script>\r\n") || m.contains("&lt;script&gt;"),
+        "HTML part escapes review content"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,14 +649,27 @@ async fn config_errors_name_file_line_and_key() {
     let out = env.run(&["check-config"]).await;
     assert_eq!(out.code, Some(78), "{}", out.stderr);
     let cfg = env.config.display().to_string();
-    assert!(out.stderr.contains(&format!("{cfg}:17: sources.shop.intervall: unknown key")), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("{cfg}:17: sources.shop.intervall: unknown key")),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("sources.Bad_ID"), "{}", out.stderr);
-    assert!(out.stderr.contains("notifiers.hook.url: required"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("notifiers.hook.url: required"),
+        "{}",
+        out.stderr
+    );
 
     env.write_config("[daemon]\nbackfill = \"a week\"\n");
     let out = env.run(&["check-config"]).await;
     assert_eq!(out.code, Some(78));
-    assert!(out.stderr.contains(":2: daemon.backfill:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(":2: daemon.backfill:"),
+        "{}",
+        out.stderr
+    );
 
     env.write_config("[daemon\nstate_dir = 1\n");
     let out = env.run(&["once"]).await;
@@ -415,7 +685,13 @@ async fn daemon_polls_and_stops_on_sigterm() {
     let server = Server::start().await;
     server.ok(
         "/feed.xml",
-        rss(&[("d1", "https://forum.example/d1", "Scam", ANGRY_EN, &rfc2822_ago(Age::hours(1)))]),
+        rss(&[(
+            "d1",
+            "https://forum.example/d1",
+            "Scam",
+            ANGRY_EN,
+            &rfc2822_ago(Age::hours(1)),
+        )]),
         "application/rss+xml",
     );
     server.route("/hang", Reply::Hang);
@@ -429,20 +705,36 @@ async fn daemon_polls_and_stops_on_sigterm() {
     let mut child = env.command(&["run"]).spawn().unwrap();
     let start = Instant::now();
     while hooks(&server).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(30), "alert within one interval");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "alert within one interval"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // It keeps polling on its 1 s schedule (conditional GETs).
     while server.requests("/feed.xml").len() < 3 {
-        assert!(start.elapsed() < Duration::from_secs(30), "polls on schedule");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "polls on schedule"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let pid = child.id().unwrap().to_string();
     let t = Instant::now();
-    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(12), child.wait()).await.expect("exits after SIGTERM").unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(12), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
     assert_eq!(status.code(), Some(0));
-    assert!(t.elapsed() < Duration::from_secs(10), "within 10 s: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "within 10 s: {:?}",
+        t.elapsed()
+    );
     assert_eq!(hooks(&server).len(), 1);
 }
 
@@ -450,33 +742,61 @@ async fn daemon_polls_and_stops_on_sigterm() {
 async fn shipped_configs_validate_and_the_demo_runs_offline() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_reviewradar"));
-    c.args(["check-config", "--config"]).arg(root.join("config/example.toml"));
-    c.env("REVIEWRADAR_SMTP_PASSWORD", "x").env("REVIEWRADAR_WEBHOOK_SECRET", "y");
+    c.args(["check-config", "--config"])
+        .arg(root.join("config/example.toml"));
+    c.env("REVIEWRADAR_SMTP_PASSWORD", "x")
+        .env("REVIEWRADAR_WEBHOOK_SECRET", "y");
     let out = c.output().await.unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The demo, copied so the test leaves the checkout alone.
     let tmp = tempfile::tempdir().unwrap();
     std::fs::copy(root.join("config/demo.toml"), tmp.path().join("demo.toml")).unwrap();
     std::fs::create_dir(tmp.path().join("demo")).unwrap();
     for f in ["google-alerts.atom", "kettle-product.html"] {
-        std::fs::copy(root.join("config/demo").join(f), tmp.path().join("demo").join(f)).unwrap();
+        std::fs::copy(
+            root.join("config/demo").join(f),
+            tmp.path().join("demo").join(f),
+        )
+        .unwrap();
     }
     let run = |args: &[&str]| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_reviewradar"));
-        c.args(args).arg("--config").arg(tmp.path().join("demo.toml"));
+        c.args(args)
+            .arg("--config")
+            .arg(tmp.path().join("demo.toml"));
         c.output().unwrap()
     };
     let out = run(&["once"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let alerts = std::fs::read_to_string(tmp.path().join("demo/state/alerts.jsonl")).unwrap();
     let n = alerts.lines().count();
     assert!(n >= 3, "the demo alerts on its negative mentions: {alerts}");
     let out = run(&["mentions", "--json"]);
     let ms: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(ms.len(), 9, "the echo of the shop review is not a second mention");
+    assert_eq!(
+        ms.len(),
+        9,
+        "the echo of the shop review is not a second mention"
+    );
     // A second run changes nothing.
     let out = run(&["once"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(tmp.path().join("demo/state/alerts.jsonl")).unwrap().lines().count(), n);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("demo/state/alerts.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        n
+    );
 }

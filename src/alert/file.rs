@@ -15,7 +15,10 @@ pub struct FileNotifier {
 
 impl FileNotifier {
     pub fn new(id: &str, path: PathBuf) -> Self {
-        Self { id: id.to_string(), path }
+        Self {
+            id: id.to_string(),
+            path,
+        }
     }
 }
 
@@ -30,9 +33,10 @@ impl Notifier for FileNotifier {
             reason: format!("cannot append to {}: {e}", self.path.display()),
             retry_after: None,
         };
-        let mut line = serde_json::to_vec(&Payload::new(alert)).map_err(|e| DeliveryError::Fatal {
-            reason: format!("cannot encode the alert: {e}"),
-        })?;
+        let mut line =
+            serde_json::to_vec(&Payload::new(alert)).map_err(|e| DeliveryError::Fatal {
+                reason: format!("cannot encode the alert: {e}"),
+            })?;
         line.push(b'\n');
         if let Some(dir) = self.path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(retry)?;

@@ -73,7 +73,9 @@ impl Outbox {
         }
         let runs = by_notifier.into_iter().map(|(id, ds)| async move {
             let mut r = PassReport::default();
-            let Some(t) = self.targets.get(&id) else { return Ok(r) };
+            let Some(t) = self.targets.get(&id) else {
+                return Ok(r);
+            };
             for d in ds {
                 self.attempt(t, d, &mut r).await?;
             }

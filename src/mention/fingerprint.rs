@@ -88,7 +88,10 @@ mod tests {
 
     #[test]
     fn ellipsis_drops_partial_word() {
-        assert_eq!(tokens("Kettle leaks after two wee..."), ["kettle", "leaks", "after", "two"]);
+        assert_eq!(
+            tokens("Kettle leaks after two wee..."),
+            ["kettle", "leaks", "after", "two"]
+        );
         assert_eq!(tokens("… and it LEAKS"), ["and", "it", "leaks"]);
     }
 
@@ -98,7 +101,9 @@ mod tests {
             "We ordered the kettle three weeks ago and it still has not arrived, \
              four emails to support went unanswered and nobody calls back. Avoid this shop.",
         );
-        let snippet = tokens("... it still has not arrived, four emails to support went unanswered and nob...");
+        let snippet = tokens(
+            "... it still has not arrived, four emails to support went unanswered and nob...",
+        );
         assert!(contains(&full, &snippet));
         let a = winnow(&full);
         let b = winnow(&snippet);

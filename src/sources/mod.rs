@@ -87,7 +87,10 @@ pub(crate) async fn fetch_and_parse(
         FetchOutcome::NotModified => Ok(PollOutcome::NotModified),
         FetchOutcome::Body(body) => {
             let mentions = parse(&body.bytes, body.content_type.as_deref(), &body.final_url)?;
-            Ok(PollOutcome::Fetched { mentions, validators: body.validators })
+            Ok(PollOutcome::Fetched {
+                mentions,
+                validators: body.validators,
+            })
         }
     }
 }

@@ -13,7 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 pub fn fixture(rel: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
@@ -25,18 +27,25 @@ pub fn fixture_str(rel: &str) -> String {
 #[derive(Clone)]
 pub enum Reply {
     /// 200 with a body; ETag derived from the body, honouring If-None-Match.
-    Ok { body: Vec<u8>, content_type: &'static str },
+    Ok {
+        body: Vec<u8>,
+        content_type: &'static str,
+    },
     Status(u16, Vec<(String, String)>),
     /// 200 with a chunked body that never ends.
     Endless,
     /// 200, Content-Length given, then one byte per `every` forever.
-    Drip { every: Duration },
+    Drip {
+        every: Duration,
+    },
     /// Accept and never answer.
     Hang,
     /// Statuses to return in turn (then the last one forever), for POST receivers.
     Sequence(Vec<u16>),
     /// 200 after a delay.
-    Slow { delay: Duration },
+    Slow {
+        delay: Duration,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -76,11 +85,16 @@ impl Server {
     pub async fn start() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = Server { addr, state: Arc::new(Mutex::new(State::default())) };
+        let server = Server {
+            addr,
+            state: Arc::new(Mutex::new(State::default())),
+        };
         let s = server.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let s = s.clone();
                 tokio::spawn(async move {
                     let _ = s.handle(sock).await;
@@ -95,15 +109,32 @@ impl Server {
     }
 
     pub fn route(&self, path: &str, reply: Reply) {
-        self.state.lock().unwrap().routes.insert(path.to_string(), reply);
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), reply);
     }
 
     pub fn ok(&self, path: &str, body: impl Into<Vec<u8>>, content_type: &'static str) {
-        self.route(path, Reply::Ok { body: body.into(), content_type });
+        self.route(
+            path,
+            Reply::Ok {
+                body: body.into(),
+                content_type,
+            },
+        );
     }
 
     pub fn requests(&self, path: &str) -> Vec<Request> {
-        self.state.lock().unwrap().requests.iter().filter(|r| r.path == path).cloned().collect()
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
     }
 
     pub fn all_requests(&self) -> Vec<Request> {
@@ -137,7 +168,10 @@ impl Server {
                 headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
             }
         }
-        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut body = buf[head_end..].to_vec();
         while body.len() < len {
             let n = sock.read(&mut tmp).await?;
@@ -146,7 +180,12 @@ impl Server {
             }
             body.extend_from_slice(&tmp[..n]);
         }
-        let req = Request { method, path: path.clone(), headers: headers.clone(), body };
+        let req = Request {
+            method,
+            path: path.clone(),
+            headers: headers.clone(),
+            body,
+        };
         let reply = {
             let mut st = self.state.lock().unwrap();
             st.requests.push(req);
@@ -170,7 +209,10 @@ impl Server {
                     write_response(
                         &mut sock,
                         200,
-                        &[("ETag".into(), etag), ("Content-Type".into(), content_type.into())],
+                        &[
+                            ("ETag".into(), etag),
+                            ("Content-Type".into(), content_type.into()),
+                        ],
                         &body,
                     )
                     .await
@@ -213,7 +255,10 @@ async fn write_response(
     headers: &[(String, String)],
     body: &[u8],
 ) -> std::io::Result<()> {
-    let mut out = format!("HTTP/1.1 {code} X\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut out = format!(
+        "HTTP/1.1 {code} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -249,7 +294,13 @@ struct MailHandler {
 }
 
 impl mailin_embedded::Handler for MailHandler {
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, _to: &[String]) -> mailin_embedded::Response {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> mailin_embedded::Response {
         self.current.lock().unwrap().clear();
         mailin_embedded::response::OK
     }
@@ -271,9 +322,15 @@ impl Smtp {
             l.local_addr().unwrap().port()
         };
         let messages = Arc::new(Mutex::new(Vec::new()));
-        let handler = MailHandler { messages: messages.clone(), current: Arc::new(Mutex::new(Vec::new())) };
+        let handler = MailHandler {
+            messages: messages.clone(),
+            current: Arc::new(Mutex::new(Vec::new())),
+        };
         let mut server = mailin_embedded::Server::new(handler);
-        server.with_name("localhost").with_addr(("127.0.0.1", port)).unwrap();
+        server
+            .with_name("localhost")
+            .with_addr(("127.0.0.1", port))
+            .unwrap();
         std::thread::spawn(move || {
             let _ = server.serve();
         });
@@ -288,7 +345,12 @@ impl Smtp {
     }
 
     pub fn messages(&self) -> Vec<String> {
-        self.messages.lock().unwrap().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect()
+        self.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect()
     }
 }
 
@@ -322,7 +384,9 @@ impl Env {
         let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_reviewradar"));
         c.args(args).arg("--config").arg(&self.config);
         c.env_remove("RUST_LOG").env_remove("REVIEWRADAR_CONFIG");
-        c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         c.kill_on_drop(true);
         c
     }
@@ -350,7 +414,8 @@ impl Env {
     pub async fn mentions(&self) -> Vec<serde_json::Value> {
         let o = self.run(&["mentions", "--json"]).await;
         assert_eq!(o.code, Some(0), "mentions failed:\n{}", o.stderr);
-        serde_json::from_str::<Vec<serde_json::Value>>(&o.stdout).expect("mentions --json is a JSON array")
+        serde_json::from_str::<Vec<serde_json::Value>>(&o.stdout)
+            .expect("mentions --json is a JSON array")
     }
 }
 
@@ -363,7 +428,9 @@ pub struct Output {
 
 /// An RSS 2.0 feed of (guid, link, title, description, pubDate RFC 2822).
 pub fn rss(items: &[(&str, &str, &str, &str, &str)]) -> String {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>t</title><link>https://shop.example/</link><description>d</description>\n");
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>t</title><link>https://shop.example/</link><description>d</description>\n",
+    );
     for (guid, link, title, desc, date) in items {
         s.push_str(&format!(
             "<item><guid isPermaLink=\"false\">{}</guid><link>{}</link><title>{}</title><description>{}</description><pubDate>{}</pubDate></item>\n",
@@ -375,7 +442,9 @@ pub fn rss(items: &[(&str, &str, &str, &str, &str)]) -> String {
 }
 
 pub fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub fn rfc2822_ago(d: chrono::Duration) -> String {
