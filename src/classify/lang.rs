@@ -1,10 +1,13 @@
 //! Languages the classifier has lexicons for, hints, and detection.
 //!
-//! A hint (`lang_hint`, e.g. `de`, `de-AT`, `nl_BE`) wins. Otherwise `whatlang`
-//! detects among the supported languages only (an allowlist), on at most the first
-//! [`DETECT_MAX_BYTES`] of the text. When whatlang says its guess is unreliable
-//! (typical for a few words), the caller scores the tokens against every lexicon and
-//! takes the language whose lexicon knows the most tokens.
+//! A hint (`lang_hint`, e.g. `de`, `de-AT`, `nl_BE`) wins. Otherwise the caller
+//! first takes a cheap vote (one lookup per word: which lexicons know it); a clear
+//! vote (at least four known words, twice the runner-up) decides. Otherwise
+//! `whatlang` detects among the supported languages only (an allowlist), on at
+//! most the first [`DETECT_MAX_BYTES`] of the text; whatlang costs about 50 µs per
+//! text, which alone would cap throughput near 20,000 reviews/s. When whatlang
+//! says its guess is unreliable (typical for a few words), the language whose
+//! lexicon knows the most words wins (ties go to whatlang's guess).
 
 use std::sync::LazyLock;
 

@@ -17,7 +17,8 @@
 //! too; a phrase's first token must be a whole word (it indexes the phrase).
 //! Every key is folded like the tokens (see [`super::text::fold`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 use super::lang::Lang;
@@ -51,6 +52,32 @@ const RULES: [(Option<Lang>, &str); 7] = [
         include_str!("../../data/lexicons/rules-et.tsv"),
     ),
 ];
+
+/// FNV-1a: the keys are short words and the tables are fixed after loading (no
+/// inserts from input, so no collision attacks); much faster than SipHash here.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fnv>>;
+pub(crate) type HashSet<K> = StdHashSet<K, BuildHasherDefault<Fnv>>;
 
 const GENERATED_MAX_SUFFIX: u8 = 4;
 const CURATED_MAX_SUFFIX: u8 = 6;
@@ -101,7 +128,8 @@ impl Lexicon {
             return Some(*e);
         }
         let mut end = w.len().min(self.max_stem);
-        while end >= MIN_STEM_BYTES {
+        let lowest = MIN_STEM_BYTES.max(w.len().saturating_sub(usize::from(CURATED_MAX_SUFFIX)));
+        while end >= lowest {
             if w.is_char_boundary(end)
                 && let Some(s) = self.stems.get(&w[..end])
                 && w.len() - end <= s.max_suffix as usize
@@ -113,14 +141,15 @@ impl Lexicon {
         None
     }
 
-    /// Does this lexicon know the word at all (for picking a language)?
-    pub fn knows(&self, w: &str) -> bool {
-        self.stop.contains(w)
-            || self.negators.contains(w)
-            || self.contrast.contains(w)
-            || self.boosters.contains_key(w)
-            || self.phrase_index.contains_key(w)
-            || self.lookup(w).is_some()
+    /// Every whole word this lexicon knows (for picking a language).
+    fn known_words(&self) -> impl Iterator<Item = &Box<str>> {
+        self.stop
+            .iter()
+            .chain(&self.negators)
+            .chain(&self.contrast)
+            .chain(self.boosters.keys())
+            .chain(self.phrase_index.keys())
+            .chain(self.words.keys())
     }
 
     fn insert_term(&mut self, term: &str, entry: Entry, max_suffix: u8) {
@@ -142,6 +171,9 @@ pub(crate) struct Lexicons {
     pub langs: Vec<Lexicon>,
     /// Emoji and emoticons, the same in every language.
     pub symbols: HashMap<Box<str>, f32>,
+    /// For each whole word: a bit per language (`1 << Lang::index`) whose lexicon
+    /// knows it. One lookup per token votes for the language of a text.
+    pub known: HashMap<Box<str>, u8>,
     /// Lines that did not parse (a test keeps this empty).
     #[cfg_attr(not(test), allow(dead_code))]
     pub bad_lines: Vec<String>,
@@ -157,7 +189,7 @@ pub(crate) static LEXICONS: LazyLock<Lexicons> = LazyLock::new(load);
 
 fn load() -> Lexicons {
     let mut langs: Vec<Lexicon> = Lang::ALL.iter().map(|_| Lexicon::default()).collect();
-    let mut symbols = HashMap::new();
+    let mut symbols = HashMap::default();
     let mut bad_lines = Vec::new();
 
     for line in GENERATED.lines() {
@@ -208,9 +240,16 @@ fn load() -> Lexicons {
             }
         }
     }
+    let mut known: HashMap<Box<str>, u8> = HashMap::default();
+    for (i, lex) in langs.iter().enumerate() {
+        for w in lex.known_words() {
+            *known.entry(w.clone()).or_default() |= 1 << i;
+        }
+    }
     Lexicons {
         langs,
         symbols,
+        known,
         bad_lines,
     }
 }

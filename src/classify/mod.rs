@@ -65,6 +65,8 @@ pub const TEXT_NEGATIVE_BELOW: f64 = -0.1;
 pub const DISAGREEMENT: f64 = 0.4;
 /// Title and body are each scored on at most this many bytes.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// Known words needed for the lexicon vote to decide the language alone.
+const VOTE_MIN: u32 = 4;
 /// Reasons list at most this many words per kind.
 const MAX_WORDS_IN_REASON: usize = 6;
 
@@ -159,6 +161,11 @@ pub fn classify_text(title: Option<&str>, body: &str, lang_hint: Option<&str>) -
             };
             (best, Some(code), why)
         }
+        (None, _) if let Some(l) = decisive_vote(&tokens) => (
+            Some(l),
+            Some(l.code().to_string()),
+            format!("language {} (detected: lexicon vote)", l.code()),
+        ),
         (None, _) => {
             let mut joined = String::with_capacity(title.len() + body.len() + 2);
             joined.push_str(title);
@@ -208,21 +215,7 @@ fn input_len(s: Option<&str>) -> usize {
 /// The language whose lexicon knows most tokens; ties go to whatlang's guess, then
 /// to the fixed order of [`Lang::ALL`]. None if no lexicon knows any token.
 fn best_by_lexicon(tokens: &Tokens, guess: Option<Lang>) -> Option<Lang> {
-    let lexicons = &*lexicon::LEXICONS;
-    let mut counts = [0u32; 6];
-    for t in tokens
-        .toks
-        .iter()
-        .filter(|t| t.kind == text::Kind::Word && !t.numeric)
-        .take(200)
-    {
-        let w = tokens.norm(t);
-        for l in Lang::ALL {
-            if lexicons.get(l).knows(w) {
-                counts[l.index()] += 1;
-            }
-        }
-    }
+    let counts = lexicon_vote(tokens);
     let best = *counts.iter().max()?;
     if best == 0 {
         return guess;
@@ -231,6 +224,39 @@ fn best_by_lexicon(tokens: &Tokens, guess: Option<Lang>) -> Option<Lang> {
         return Some(g);
     }
     Lang::ALL.into_iter().find(|l| counts[l.index()] == best)
+}
+
+/// How many of the first 200 words each language's lexicon knows.
+fn lexicon_vote(tokens: &Tokens) -> [u32; 6] {
+    let known = &lexicon::LEXICONS.known;
+    let mut counts = [0u32; 6];
+    for t in tokens
+        .toks
+        .iter()
+        .filter(|t| t.kind == text::Kind::Word && !t.numeric)
+        .take(200)
+    {
+        if let Some(&mask) = known.get(tokens.norm(t)) {
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c += u32::from(mask >> i & 1);
+            }
+        }
+    }
+    counts
+}
+
+/// A clear vote: at least [`VOTE_MIN`] known words, and twice as many as any other
+/// language. Decides without whatlang (which costs ~50 µs per text).
+fn decisive_vote(tokens: &Tokens) -> Option<Lang> {
+    let counts = lexicon_vote(tokens);
+    let (best, &n) = counts.iter().enumerate().max_by_key(|(_, c)| **c)?;
+    let second = counts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .map(|(_, c)| *c)
+        .max()?;
+    (n >= VOTE_MIN && n >= 2 * second).then(|| Lang::ALL[best])
 }
 
 /// The primary subtag of a hint, lower case (`de-AT` → `de`), for the verdict.

@@ -2,7 +2,7 @@
 //! title weight and complaint phrases. Language-specific knowledge lives in the
 //! lexicon files; the rules here are shared by every language.
 
-use std::collections::HashMap;
+use super::lexicon::HashMap;
 
 use super::lang::Lang;
 use super::lexicon::{Lexicon, Phrase};
