@@ -510,3 +510,238 @@ fn queue_alerts(
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(item: &IngestItem) -> Verdict {
+        let negative = match item.rating {
+            Some(r) => r <= 2.0,
+            None => item.text.contains("broken") || item.text.contains("refund"),
+        };
+        Verdict {
+            negative,
+            score: if negative { -0.8 } else { 0.5 },
+            lang: Some("en".into()),
+            reasons: vec!["test".into()],
+        }
+    }
+
+    fn item(id: &str, text: &str, rating: Option<f64>, age_days: i64) -> IngestItem {
+        IngestItem {
+            platform: "feed".into(),
+            external_id: Some(id.into()),
+            url: Some(format!("https://forum.example/t/{id}")),
+            url_is_key: true,
+            title: Some(format!("title {id}")),
+            text: text.into(),
+            rating,
+            rating_max: rating.map(|_| 5.0),
+            published_at: Some(Utc::now() - chrono::Duration::days(age_days)),
+            ..Default::default()
+        }
+    }
+
+    struct T {
+        _dir: tempfile::TempDir,
+        store: Store,
+        notifiers: Vec<String>,
+    }
+
+    impl T {
+        fn new() -> T {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            T {
+                _dir: dir,
+                store,
+                notifiers: vec!["hook".into(), "mail".into()],
+            }
+        }
+        fn ingest(&self, source: &str, items: Vec<IngestItem>) -> IngestReport {
+            let n = items.len();
+            self.store
+                .ingest(
+                    Ingest {
+                        source,
+                        now: Utc::now(),
+                        backfill: Duration::from_secs(7 * 86400),
+                        notifiers: &self.notifiers,
+                        validators: None,
+                        items_in_document: n,
+                    },
+                    items,
+                    &verdict,
+                )
+                .unwrap()
+        }
+    }
+
+    const LONG: &str = "The kettle arrived broken and the lid does not close, support has not answered any of my three emails so far";
+
+    #[test]
+    fn baseline_alerts_only_recent_negatives_then_everything_new() {
+        let t = T::new();
+        let r = t.ingest(
+            "s",
+            vec![
+                item("old", LONG, None, 30),
+                item("new", "broken on arrival, refund please", None, 1),
+                item("ok", "lovely", None, 1),
+            ],
+        );
+        assert!(r.baseline);
+        assert_eq!(
+            (r.new, r.alerts_queued),
+            (3, 2),
+            "one recent negative, two notifiers"
+        );
+        let r = t.ingest(
+            "s",
+            vec![
+                item("old", LONG, None, 30),
+                item("older", "broken again", None, 90),
+            ],
+        );
+        assert!(!r.baseline);
+        assert_eq!(
+            (r.new, r.known, r.alerts_queued),
+            (1, 1, 2),
+            "after the baseline, new means alert"
+        );
+        assert_eq!(t.store.pending_deliveries().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn repoll_is_known_and_edits_are_revisions() {
+        let t = T::new();
+        t.ingest("s", vec![item("a", "great kettle", Some(5.0), 1)]);
+        let r = t.ingest("s", vec![item("a", "great kettle", Some(5.0), 1)]);
+        assert_eq!((r.new, r.known, r.revised, r.alerts_queued), (0, 1, 0, 0));
+        let r = t.ingest("s", vec![item("a", "stopped working", Some(1.0), 1)]);
+        assert_eq!(
+            (r.revised, r.alerts_queued),
+            (1, 2),
+            "turning negative alerts"
+        );
+        let r = t.ingest("s", vec![item("a", "replaced, fine now", Some(5.0), 1)]);
+        assert_eq!((r.revised, r.alerts_queued), (1, 0));
+        let r = t.ingest("s", vec![item("a", "broke again", Some(1.0), 1)]);
+        assert_eq!(
+            (r.revised, r.alerts_queued),
+            (1, 0),
+            "never a second review.negative per notifier"
+        );
+        let ms = t.store.mentions(false).unwrap();
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].revision, 4);
+        let revs = t.store.revisions(&ms[0].id).unwrap();
+        assert_eq!(
+            revs.iter().map(|r| r.rating).collect::<Vec<_>>(),
+            [Some(5.0), Some(1.0), Some(5.0)]
+        );
+    }
+
+    #[test]
+    fn echoes_by_url_or_snippet_are_sightings() {
+        let t = T::new();
+        t.ingest("shop", vec![item("r1", LONG, Some(1.0), 1)]);
+        // Same canonical URL, another source and id.
+        let mut echo = item("ga-1", "Kettle arrived broken", None, 1);
+        echo.url = Some("https://forum.example/t/r1".into());
+        // A snippet of the text from a third source, different URL.
+        let mut snippet = item(
+            "ga-2",
+            "... and the lid does not close, support has not answered any of my thr...",
+            None,
+            1,
+        );
+        snippet.url = Some("https://blog.example/post".into());
+        let r = t.ingest("alerts", vec![echo, snippet]);
+        assert_eq!((r.new, r.known, r.alerts_queued), (0, 2, 0), "{r:?}");
+        let ms = t.store.mentions(false).unwrap();
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].sightings.len(), 2);
+        assert_eq!(ms[0].text, LONG, "a snippet never replaces the full text");
+    }
+
+    #[test]
+    fn full_text_after_a_snippet_upgrades_the_mention() {
+        let t = T::new();
+        let mut snippet = item(
+            "ga-1",
+            "the lid does not close, support has not answered any of my three emails so far ...",
+            None,
+            1,
+        );
+        snippet.url = Some("https://blog.example/post".into());
+        let r = t.ingest("alerts", vec![snippet]);
+        assert_eq!(r.new, 1);
+        let r = t.ingest("shop", vec![item("r1", LONG, Some(1.0), 1)]);
+        assert_eq!((r.new, r.revised), (0, 1), "{r:?}");
+        let ms = t.store.mentions(false).unwrap();
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].text, LONG);
+        assert_eq!(ms[0].rating, Some(1.0));
+    }
+
+    #[test]
+    fn short_or_different_texts_and_page_urls_do_not_merge() {
+        let t = T::new();
+        let mut a = item("a", "Great!", None, 1);
+        let mut b = item("b", "Great!", None, 1);
+        a.url = Some("https://shop.example/p".into());
+        b.url = a.url.clone();
+        a.url_is_key = false;
+        b.url_is_key = false;
+        let r = t.ingest("s", vec![a, b, item("c", LONG, None, 1), item("d", "The kettle arrived broken and the lid does not close, but support answered within an hour and replaced it", None, 1)]);
+        assert_eq!(r.new, 4, "{r:?}");
+    }
+
+    #[test]
+    fn delivery_ids_are_stable() {
+        assert_eq!(
+            delivery_id("m", "hook", EVENT_NEGATIVE),
+            delivery_id("m", "hook", EVENT_NEGATIVE)
+        );
+        assert_ne!(
+            delivery_id("m", "hook", EVENT_NEGATIVE),
+            delivery_id("m", "mail", EVENT_NEGATIVE)
+        );
+        assert_eq!(delivery_id("m", "hook", EVENT_NEGATIVE).len(), 32);
+    }
+
+    #[test]
+    fn state_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let notifiers = vec!["hook".to_string()];
+            store
+                .ingest(
+                    Ingest {
+                        source: "s",
+                        now: Utc::now(),
+                        backfill: Duration::from_secs(86400),
+                        notifiers: &notifiers,
+                        validators: Some(Validators {
+                            etag: Some("\"x\"".into()),
+                            last_modified: None,
+                        }),
+                        items_in_document: 1,
+                    },
+                    vec![item("a", "broken", None, 0)],
+                    &verdict,
+                )
+                .unwrap();
+            store.flush_blocking().unwrap();
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(store.mentions(false).unwrap().len(), 1);
+        assert_eq!(store.pending_deliveries().unwrap().len(), 1);
+        let st = store.source_state("s").unwrap();
+        assert!(st.baseline_done);
+        assert_eq!(st.validators.unwrap().etag.as_deref(), Some("\"x\""));
+    }
+}
