@@ -16,6 +16,8 @@ files (and nginx serves them with the same ETag/Last-Modified only if the files 
 not rewritten: run.sh skips regeneration when the stamp file matches).
 
 Only the standard library is used; all links point at *.example.invalid.
+Texts combine general sentences with one slot-filled personal detail (model,
+price, days, city, name...), so that nearly every text is distinct.
 """
 
 import argparse
@@ -156,6 +158,63 @@ BAD = {
     ],
 }
 
+# Personal details with slots, so that texts are (nearly) all different, as real
+# reviews are: {m} model, {d} days, {k} count, {x} price, {n} first name, {c} city,
+# {w} weekday. reviewradar drops a text contained in a stored one as a
+# near-duplicate, so a generator recombining a few fixed sentences would turn
+# most entries into duplicates and measure the wrong thing.
+DETAIL_GOOD = {
+    "en": ["Ordered the {m} on {w} and it was in {c} {d} days later.", "I paid {x} euros and have used it {k} times since.",
+           "{n} from support sorted out my question in {k} minutes.", "My {r} liked the {m} so much that we ordered a second one.",
+           "After {d} weeks of daily use the {m} still looks new."],
+    "de": ["Am {w} den {m} bestellt, {d} Tage später war er in {c}.", "Ich habe {x} Euro bezahlt und ihn seitdem {k} Mal benutzt.",
+           "{n} vom Support hat meine Frage in {k} Minuten geklärt.", "Meiner {r} gefällt der {m} so gut, dass wir einen zweiten bestellt haben.",
+           "Nach {d} Wochen täglicher Nutzung sieht der {m} noch aus wie neu."],
+    "es": ["Pedí el {m} el {w} y llegó a {c} {d} días después.", "Pagué {x} euros y lo he usado {k} veces desde entonces.",
+           "{n} del servicio técnico resolvió mi duda en {k} minutos.", "A mi {r} le gustó tanto el {m} que pedimos otro.",
+           "Tras {d} semanas de uso diario el {m} parece nuevo."],
+    "fr": ["Commandé le {m} un {w}, livré à {c} {d} jours plus tard.", "J'ai payé {x} euros et je l'ai utilisé {k} fois depuis.",
+           "{n} du service client a réglé ma question en {k} minutes.", "Ma {r} a tellement aimé le {m} que nous en avons commandé un deuxième.",
+           "Après {d} semaines d'utilisation quotidienne, le {m} a l'air neuf."],
+    "nl": ["Op {w} de {m} besteld, {d} dagen later was hij in {c}.", "Ik betaalde {x} euro en heb hem sindsdien {k} keer gebruikt.",
+           "{n} van de klantenservice loste mijn vraag op in {k} minuten.", "Mijn {r} vond de {m} zo mooi dat we er nog een besteld hebben.",
+           "Na {d} weken dagelijks gebruik ziet de {m} er nog als nieuw uit."],
+}
+DETAIL_BAD = {
+    "en": ["Ordered the {m} on {w}, {d} days later still nothing in {c}.", "I paid {x} euros and it broke after {k} uses.",
+           "I called support {k} times and {n} promised a callback that never came.", "Ticket number {t} has been open for {d} days.",
+           "The replacement {m} has the same fault after {k} days."],
+    "de": ["Am {w} den {m} bestellt, nach {d} Tagen ist in {c} immer noch nichts angekommen.", "Ich habe {x} Euro bezahlt und nach {k} Benutzungen war er kaputt.",
+           "Ich habe {k} Mal beim Support angerufen, {n} hat einen Rückruf versprochen, der nie kam.", "Ticket {t} ist seit {d} Tagen offen.",
+           "Der Ersatz-{m} hat nach {k} Tagen denselben Fehler."],
+    "es": ["Pedí el {m} el {w} y {d} días después sigue sin llegar a {c}.", "Pagué {x} euros y se rompió después de {k} usos.",
+           "Llamé al soporte {k} veces y {n} prometió devolver la llamada, nunca lo hizo.", "La incidencia {t} lleva {d} días abierta.",
+           "El {m} de reemplazo tiene el mismo fallo a los {k} días."],
+    "fr": ["Commandé le {m} un {w}, {d} jours plus tard toujours rien à {c}.", "J'ai payé {x} euros et il a lâché après {k} utilisations.",
+           "J'ai appelé le support {k} fois, {n} a promis de me rappeler, jamais fait.", "Le ticket {t} est ouvert depuis {d} jours.",
+           "Le {m} de remplacement a le même défaut au bout de {k} jours."],
+    "nl": ["Op {w} de {m} besteld, na {d} dagen nog steeds niets in {c}.", "Ik betaalde {x} euro en na {k} keer gebruiken was hij kapot.",
+           "Ik heb {k} keer de support gebeld, {n} beloofde terug te bellen maar deed het nooit.", "Ticket {t} staat al {d} dagen open.",
+           "De vervangende {m} heeft na {k} dagen hetzelfde probleem."],
+}
+WEEKDAYS = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
+}
+RELATIVES = {
+    "en": ["mother", "sister", "flatmate", "neighbour", "partner"],
+    "de": ["Mutter", "Schwester", "Mitbewohnerin", "Nachbarin", "Frau"],
+    "es": ["madre", "hermana", "vecina", "pareja", "compañera de piso"],
+    "fr": ["mère", "sœur", "voisine", "colocataire", "compagne"],
+    "nl": ["moeder", "zus", "buurvrouw", "huisgenote", "vriendin"],
+}
+CITIES = ["Amsterdam", "Berlin", "Madrid", "Lyon", "Gent", "Leeds", "Köln", "Sevilla", "Nantes", "Utrecht",
+          "Dresden", "Bilbao", "Lille", "Groningen", "Bristol", "Graz", "Valencia", "Rennes", "Delft", "Bremen"]
+MODEL_PREFIX = ["KW", "BH", "TX", "GW", "ST", "CC", "FW", "MS"]
+
 TITLES_GOOD = {
     "en": ["Great {p}", "Very happy", "Recommended", "Fast delivery", "Does the job"],
     "de": ["Toller {p}", "Sehr zufrieden", "Empfehlenswert", "Schnelle Lieferung", "Erfüllt seinen Zweck"],
@@ -179,13 +238,27 @@ SHOPS = ["Kettlewerk", "Brewhaus", "Toastery", "Grindwell", "Steamly", "Crema & 
 
 def review(rng, lang, complaint):
     p = rng.choice(PRODUCTS[lang])
+    slots = dict(
+        p=p,
+        m="%s-%d" % (rng.choice(MODEL_PREFIX), rng.randrange(100, 1000)),
+        d=rng.randrange(2, 40), k=rng.randrange(2, 60), x=rng.randrange(19, 400),
+        n=rng.choice(FIRST), c=rng.choice(CITIES), w=rng.choice(WEEKDAYS[lang]),
+        r=rng.choice(RELATIVES[lang]), t="%06d" % rng.randrange(10**6),
+    )
     pool = BAD[lang] if complaint else GOOD[lang]
-    n = rng.choice((1, 1, 2, 2, 2, 3))
-    sentences = rng.sample(pool, n)
-    if complaint and n >= 2 and rng.random() < 0.3:
-        # Mixed review: one nice thing, then the complaint(s).
-        sentences[0] = rng.choice(GOOD[lang])
-    text = " ".join(s.format(p=p) for s in sentences)
+    detail = DETAIL_BAD[lang] if complaint else DETAIL_GOOD[lang]
+    n = rng.choice((1, 2, 2, 2, 3, 3))
+    # One personal detail, plus 0-2 general sentences around it.
+    others = rng.sample(pool, n - 1)
+    mixed = complaint and n >= 2 and rng.random() < 0.3
+    if mixed:
+        others = others[1:]
+    sentences = others + [rng.choice(detail)]
+    rng.shuffle(sentences)
+    if mixed:
+        # Mixed review: one nice thing first, then the complaint(s).
+        sentences.insert(0, rng.choice(GOOD[lang]))
+    text = " ".join(s.format(**slots) for s in sentences)
     title_pool = TITLES_BAD[lang] if complaint else TITLES_GOOD[lang]
     title = rng.choice(title_pool).format(p=p)
     if title[0].islower():

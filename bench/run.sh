@@ -253,7 +253,7 @@ timed() {
     fi
 }
 FAILED=()
-rm -f "$WORK"/time-*.txt "$WORK"/time-*.raw "$WORK"/http-*.txt "$WORK/results.txt"
+rm -f "$WORK"/time-*.txt "$WORK"/time-*.raw "$WORK"/http-*.txt "$WORK"/stored-*.txt "$WORK/results.txt"
 # Other work on the machine skews wall times: record it, and warn.
 cut -d' ' -f1-3 /proc/loadavg >"$WORK/loadavg-before.txt"
 load1=$(cut -d' ' -f1 /proc/loadavg)
@@ -293,6 +293,12 @@ if want reviewradar; then
     rm -rf "$RR_STATE"
     timed reviewradar-cold "$RR_BIN" once --config "$RR_CFG"
     timed reviewradar-warm "$RR_BIN" once --config "$RR_CFG"
+    # Not timed: what the cold run stored (`mentions` is optional here).
+    count_json='import json,sys; print(len(json.load(sys.stdin)))'
+    stored=$("$RR_BIN" mentions --config "$RR_CFG" --json 2>/dev/null | python3 -c "$count_json" 2>/dev/null || echo '?')
+    negative=$("$RR_BIN" mentions --config "$RR_CFG" --negative --json 2>/dev/null | python3 -c "$count_json" 2>/dev/null || echo '?')
+    log "  reviewradar stored $stored mentions, $negative negative ($((FEEDS * ENTRIES)) entries served); $(tail -n 1 "$LOGS/reviewradar-cold.log")"
+    echo "stored=$stored negative=$negative" >"$WORK/stored-reviewradar.txt"
 fi
 
 # ---------------------------------------------------------------- 6. rss2email
@@ -329,6 +335,7 @@ if want rss2email; then
     timed rss2email-warm "$R2E_BIN" -c "$R2E_CFG" -d "$R2E_DATA" run --no-send
     seen=$(python3 -c 'import json,sys; print(sum(len(f.get("seen") or {}) for f in json.load(open(sys.argv[1]))["feeds"]))' "$R2E_DATA" 2>/dev/null || echo '?')
     log "  rss2email remembers $seen entries (expected $((FEEDS * ENTRIES)))"
+    echo "stored=$seen" >"$WORK/stored-rss2email.txt"
 fi
 
 # ---------------------------------------------------------------- 7. report
@@ -358,6 +365,10 @@ print()
 print("%-12s %-5s %9s %9s %14s %5s  %s" % ("tool", "run", "wall s", "CPU s", "peak RSS MiB", "exit", "HTTP statuses"))
 for (tool, run), r in rows.items():
     print("%-12s %-5s %9.2f %9.2f %14.1f %5d  %s" % (tool, run, r["wall"], r["cpu"], r["rss"], r["rc"], r["http"]))
+for tool in ("reviewradar", "rss2email"):
+    sp = os.path.join(work, "stored-%s.txt" % tool)
+    if os.path.exists(sp):
+        print("%s after the runs: %s (of %d entries served)" % (tool, open(sp).read().strip(), feeds * entries))
 print()
 def ratio(run, key):
     a, b = rows.get(("reviewradar", run)), rows.get(("rss2email", run))
