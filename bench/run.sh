@@ -324,8 +324,9 @@ if want rss2email; then
     # One real `r2e add` to pin the format, then the rest written directly
     # (999 more `r2e add` calls would take minutes).
     r2e add "${ids[0]}" "$BASE_URL/${ids[0]}.xml" >>"$LOGS/r2e-setup.log" 2>&1
-    grep -qx "\[feed\.${ids[0]}\]" "$R2E_CFG" && grep -qx "url = $BASE_URL/${ids[0]}.xml" "$R2E_CFG" ||
+    if ! grep -qx "\[feed\.${ids[0]}\]" "$R2E_CFG" || ! grep -qx "url = $BASE_URL/${ids[0]}.xml" "$R2E_CFG"; then
         die "r2e add wrote an unexpected config format; see $R2E_CFG"
+    fi
     for id in "${ids[@]:1}"; do
         printf '\n[feed.%s]\nurl = %s/%s.xml\n' "$id" "$BASE_URL" "$id"
     done >>"$R2E_CFG"
