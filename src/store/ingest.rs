@@ -18,6 +18,8 @@ pub const EVENT_NEGATIVE: &str = "review.negative";
 
 /// At most this many sightings are kept per mention.
 const MAX_SIGHTINGS: usize = 50;
+/// A fingerprint shared by more mentions than this is a stock phrase and ignored.
+const MAX_POSTINGS: usize = 24;
 /// At most this many near-duplicate candidates are verified per item.
 const MAX_CANDIDATES: usize = 16;
 
@@ -91,14 +93,14 @@ impl<'a> Tx<'a> {
         self.writes.insert(key.into(), Some(value.into()));
     }
 
-    /// Keys with `prefix`, from the tree and the pending writes.
-    fn keys_with_prefix(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    /// Up to `limit` keys with `prefix`, from the tree and the pending writes.
+    fn keys_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut keys: Vec<Vec<u8>> = Vec::new();
-        for k in self.tree.scan_prefix(prefix).keys() {
+        for k in self.tree.scan_prefix(prefix).keys().take(limit) {
             keys.push(k?.to_vec());
         }
         for (k, v) in self.writes.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) {
+            if !k.starts_with(prefix) || keys.len() >= limit {
                 break;
             }
             if v.is_some() {
@@ -460,7 +462,13 @@ fn near_duplicate(tx: &Tx<'_>, tokens: &[String]) -> Result<Option<String>, Stor
     for h in &fps {
         let mut prefix = b"s/".to_vec();
         prefix.extend_from_slice(&h.to_be_bytes());
-        for k in tx.keys_with_prefix(&prefix)? {
+        let postings = tx.keys_with_prefix(&prefix, MAX_POSTINGS + 1)?;
+        if postings.len() > MAX_POSTINGS {
+            // A stock phrase many texts share ("would not recommend this shop"):
+            // it says nothing about which mention this is.
+            continue;
+        }
+        for k in postings {
             let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
             *hits.entry(id).or_default() += 1;
         }
