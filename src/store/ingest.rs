@@ -93,21 +93,26 @@ impl<'a> Tx<'a> {
         self.writes.insert(key.into(), Some(value.into()));
     }
 
-    /// Up to `limit` keys with `prefix`, from the tree and the pending writes.
-    fn keys_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut keys: Vec<Vec<u8>> = Vec::new();
-        for k in self.tree.scan_prefix(prefix).keys().take(limit) {
-            keys.push(k?.to_vec());
+    /// Up to `limit` entries with `prefix`, from the tree and the pending writes.
+    fn entries_with_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(prefix).take(limit) {
+            let (k, v) = kv?;
+            out.push((k.to_vec(), v.to_vec()));
         }
         for (k, v) in self.writes.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) || keys.len() >= limit {
+            if !k.starts_with(prefix) || out.len() >= limit {
                 break;
             }
-            if v.is_some() {
-                keys.push(k.clone());
+            if let Some(v) = v {
+                out.push((k.clone(), v.clone()));
             }
         }
-        Ok(keys)
+        Ok(out)
     }
 
     fn mention(&self, id: &str) -> Result<Option<Mention>, StoreError> {
@@ -143,6 +148,16 @@ fn hex_id(input: &str) -> String {
 /// Stable delivery id of one event about one mention to one notifier.
 pub fn delivery_id(mention_id: &str, notifier: &str, event: &str) -> String {
     hex_id(&format!("v1|delivery|{mention_id}|{notifier}|{event}"))
+}
+
+/// Record the winnowed fingerprints of a mention's text. Each posting carries the
+/// number of fingerprints of that text, so candidates can be judged before loading.
+fn index_text(tx: &mut Tx<'_>, id: &str, tokens: &[String]) {
+    let fps = fingerprint::winnow(tokens);
+    let n = u32::try_from(fps.len()).unwrap_or(u32::MAX).to_be_bytes();
+    for h in fps {
+        tx.insert(shingle_key(h, id), n.to_vec());
+    }
 }
 
 fn shingle_key(hash: u64, id: &str) -> Vec<u8> {
@@ -313,9 +328,7 @@ impl Store {
                         if m.lang.is_none() {
                             m.lang = v.lang;
                         }
-                        for h in fingerprint::winnow(&fingerprint::tokens(&m.text)) {
-                            tx.insert(shingle_key(h, &id), Vec::new());
-                        }
+                        index_text(&mut tx, &id, &fingerprint::tokens(&m.text));
                         report.revised += 1;
                         report.touched.push(id.clone());
                         if m.negative
@@ -425,9 +438,7 @@ impl Store {
         if keys.is_empty() {
             tx.insert(seed.as_bytes(), id.as_bytes());
         }
-        for h in fingerprint::winnow(tokens) {
-            tx.insert(shingle_key(h, &id), Vec::new());
-        }
+        index_text(tx, &id, tokens);
         report.new += 1;
         if m.negative && alert_allowed(m.published_at) {
             report.alerts_queued += queue_alerts(tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
@@ -458,22 +469,33 @@ fn near_duplicate(tx: &Tx<'_>, tokens: &[String]) -> Result<Option<String>, Stor
     if fps.is_empty() {
         return Ok(None);
     }
-    let mut hits: HashMap<String, usize> = HashMap::new();
+    // id -> (shared fingerprints, the candidate's own fingerprint count)
+    let mut hits: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut considered = 0;
     for h in &fps {
         let mut prefix = b"s/".to_vec();
         prefix.extend_from_slice(&h.to_be_bytes());
-        let postings = tx.keys_with_prefix(&prefix, MAX_POSTINGS + 1)?;
+        let postings = tx.entries_with_prefix(&prefix, MAX_POSTINGS + 1)?;
         if postings.len() > MAX_POSTINGS {
             // A stock phrase many texts share ("would not recommend this shop"):
             // it says nothing about which mention this is.
             continue;
         }
-        for k in postings {
+        considered += 1;
+        for (k, v) in postings {
             let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            *hits.entry(id).or_default() += 1;
+            let count = v.as_slice().try_into().map(u32::from_be_bytes).unwrap_or(0) as usize;
+            let e = hits.entry(id).or_insert((0, count));
+            e.0 += 1;
         }
     }
-    let mut candidates: Vec<(String, usize)> = hits.into_iter().collect();
+    // One text inside the other shares (nearly) all fingerprints of the shorter one;
+    // a shared phrase or two does not make a candidate worth loading.
+    let mut candidates: Vec<(String, usize)> = hits
+        .into_iter()
+        .filter(|(_, (shared, count))| shared * 3 >= considered.min(*count).max(1))
+        .map(|(id, (shared, _))| (id, shared))
+        .collect();
     candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     for (id, _) in candidates.into_iter().take(MAX_CANDIDATES) {
         if let Some(m) = tx.mention(&id)? {
