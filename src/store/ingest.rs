@@ -1,12 +1,13 @@
 //! Ingest: dedup one poll's items against everything stored, record revisions, and
 //! queue the alerts they make due, all in one atomic batch.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::index::{self, Index, Record};
 use super::{Delivery, Revision, SourceState, Store, StoreError, to_json};
 use crate::classify::Verdict;
 use crate::fetch::Validators;
@@ -18,8 +19,6 @@ pub const EVENT_NEGATIVE: &str = "review.negative";
 
 /// At most this many sightings are kept per mention.
 const MAX_SIGHTINGS: usize = 50;
-/// A fingerprint shared by more mentions than this is a stock phrase and ignored.
-const MAX_POSTINGS: usize = 24;
 /// At most this many near-duplicate candidates are verified per item.
 const MAX_CANDIDATES: usize = 16;
 
@@ -93,28 +92,6 @@ impl<'a> Tx<'a> {
         self.writes.insert(key.into(), Some(value.into()));
     }
 
-    /// Up to `limit` entries with `prefix`, from the tree and the pending writes.
-    fn entries_with_prefix(
-        &self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.tree.scan_prefix(prefix).take(limit) {
-            let (k, v) = kv?;
-            out.push((k.to_vec(), v.to_vec()));
-        }
-        for (k, v) in self.writes.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) || out.len() >= limit {
-                break;
-            }
-            if let Some(v) = v {
-                out.push((k.clone(), v.clone()));
-            }
-        }
-        Ok(out)
-    }
-
     fn mention(&self, id: &str) -> Result<Option<Mention>, StoreError> {
         let key = format!("m/{id}");
         match self.get(key.as_bytes())? {
@@ -150,21 +127,15 @@ pub fn delivery_id(mention_id: &str, notifier: &str, event: &str) -> String {
     hex_id(&format!("v1|delivery|{mention_id}|{notifier}|{event}"))
 }
 
-/// Record the winnowed fingerprints of a mention's text. Each posting carries the
-/// number of fingerprints of that text, so candidates can be judged before loading.
-fn index_text(tx: &mut Tx<'_>, id: &str, tokens: &[String]) {
-    let fps = fingerprint::winnow(tokens);
-    let n = u32::try_from(fps.len()).unwrap_or(u32::MAX).to_be_bytes();
-    for h in fps {
-        tx.insert(shingle_key(h, id), n.to_vec());
+/// Add `keys` and `fps` to the mention's index record, in memory and in the batch.
+fn index_mention(tx: &mut Tx<'_>, ix: &mut Index, id: &str, keys: &[u128], fps: &[u64]) -> Result<(), StoreError> {
+    let xkey = format!("x/{id}");
+    let mut rec = tx.get(xkey.as_bytes())?.and_then(|v| Record::decode(&v)).unwrap_or_default();
+    if rec.merge(keys, fps) || rec.keys.is_empty() && rec.fps.is_empty() {
+        ix.add(id, &rec);
+        tx.insert(xkey.into_bytes(), rec.encode());
     }
-}
-
-fn shingle_key(hash: u64, id: &str) -> Vec<u8> {
-    let mut k = b"s/".to_vec();
-    k.extend_from_slice(&hash.to_be_bytes());
-    k.extend_from_slice(id.as_bytes());
-    k
+    Ok(())
 }
 
 /// Dedup keys of an item, strongest first.
@@ -184,6 +155,10 @@ fn item_keys(item: &IngestItem, tokens: &[String]) -> Vec<String> {
     keys
 }
 
+fn key_hashes(keys: &[String]) -> Vec<u128> {
+    keys.iter().map(|k| index::key_hash(k)).collect()
+}
+
 fn same_content(m: &Mention, item: &IngestItem) -> bool {
     m.rating == item.rating && m.title == item.title && m.text == item.text
 }
@@ -196,7 +171,25 @@ impl Store {
         items: Vec<IngestItem>,
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
-        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(Index::load(&self.tree)?);
+        }
+        let result = self.ingest_locked(guard.as_mut().expect("index loaded"), cx, items, triage);
+        if result.is_err() {
+            // The batch was not applied; the index may point at what was not written.
+            *guard = None;
+        }
+        result
+    }
+
+    fn ingest_locked(
+        &self,
+        ix: &mut Index,
+        cx: Ingest<'_>,
+        items: Vec<IngestItem>,
+        triage: &dyn Fn(&IngestItem) -> Verdict,
+    ) -> Result<IngestReport, StoreError> {
         let mut tx = Tx {
             tree: &self.tree,
             writes: BTreeMap::new(),
@@ -218,17 +211,18 @@ impl Store {
 
         for item in items {
             let tokens = fingerprint::tokens(&item.text);
-            let keys = item_keys(&item, &tokens);
+            let keys = key_hashes(&item_keys(&item, &tokens));
+            let fps = fingerprint::winnow(&tokens);
             let mut found: Option<(String, bool)> = None; // (id, matched by own platform id)
             for (i, k) in keys.iter().enumerate() {
-                if let Some(id) = tx.get(k.as_bytes())? {
+                if let Some(id) = ix.lookup(*k) {
                     let own = i == 0 && item.external_id.is_some();
-                    found = Some((String::from_utf8_lossy(&id).into_owned(), own));
+                    found = Some((id.to_string(), own));
                     break;
                 }
             }
             if found.is_none() {
-                found = near_duplicate(&tx, &tokens)?.map(|id| (id, false));
+                found = near_duplicate(&tx, ix, &tokens, &fps)?.map(|id| (id, false));
             }
 
             match found {
@@ -237,10 +231,11 @@ impl Store {
                         // A key without its mention: treat as new (repairs the key).
                         let mid = self.insert_new(
                             &mut tx,
+                            ix,
                             &cx,
                             &item,
-                            &tokens,
                             &keys,
+                            &fps,
                             triage,
                             &alert_allowed,
                             &mut report,
@@ -303,10 +298,8 @@ impl Store {
                         }
                     }
                     // Point every key of this sighting at the mention.
-                    for k in &keys {
-                        if !tx.contains(k.as_bytes())? {
-                            tx.insert(k.as_bytes(), id.as_bytes());
-                        }
+                    if keys.iter().any(|k| ix.lookup(*k).is_none()) {
+                        index_mention(&mut tx, ix, &id, &keys, &[])?;
                     }
                     m.last_seen = cx.now;
                     if item.updated_at.is_some() {
@@ -328,7 +321,8 @@ impl Store {
                         if m.lang.is_none() {
                             m.lang = v.lang;
                         }
-                        index_text(&mut tx, &id, &fingerprint::tokens(&m.text));
+                        let new_fps = fingerprint::winnow(&fingerprint::tokens(&m.text));
+                        index_mention(&mut tx, ix, &id, &[], &new_fps)?;
                         report.revised += 1;
                         report.touched.push(id.clone());
                         if m.negative
@@ -346,10 +340,11 @@ impl Store {
                 None => {
                     let id = self.insert_new(
                         &mut tx,
+                        ix,
                         &cx,
                         &item,
-                        &tokens,
                         &keys,
+                        &fps,
                         triage,
                         &alert_allowed,
                         &mut report,
@@ -378,35 +373,37 @@ impl Store {
     fn insert_new(
         &self,
         tx: &mut Tx<'_>,
+        ix: &mut Index,
         cx: &Ingest<'_>,
         item: &IngestItem,
-        tokens: &[String],
-        keys: &[String],
+        keys: &[u128],
+        fps: &[u64],
         triage: &dyn Fn(&IngestItem) -> Verdict,
         alert_allowed: &dyn Fn(Option<DateTime<Utc>>) -> bool,
         report: &mut IngestReport,
     ) -> Result<String, StoreError> {
-        let seed = match keys.first() {
-            Some(k) => k.clone(),
-            None => format!(
-                "k/x/{}/{:016x}",
-                cx.source,
-                fingerprint::hash_tokens(&[
-                    item.title.clone().unwrap_or_default(),
-                    item.text.clone(),
-                    item.author.clone().unwrap_or_default(),
-                    item.published_at
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_default(),
-                ])
-            ),
-        };
+        // Items with no id, no item URL and a short text are keyed by their content.
+        let fallback = format!(
+            "k/x/{}/{:016x}",
+            cx.source,
+            fingerprint::hash_tokens(&[
+                item.title.clone().unwrap_or_default(),
+                item.text.clone(),
+                item.author.clone().unwrap_or_default(),
+                item.published_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ])
+        );
+        let mut keys = keys.to_vec();
+        if keys.is_empty() {
+            keys.push(index::key_hash(&fallback));
+        }
+        let seed = format!("{:032x}", keys[0]);
         let id = hex_id(&format!("v1|mention|{seed}"));
         let external_id = item
             .external_id
             .clone()
             .or_else(|| item.url.clone().filter(|_| item.url_is_key))
-            .unwrap_or_else(|| seed.clone());
+            .unwrap_or(fallback);
         let v = triage(item);
         let m = Mention {
             id: id.clone(),
@@ -432,13 +429,7 @@ impl Store {
             sightings: Vec::new(),
         };
         tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
-        for k in keys {
-            tx.insert(k.as_bytes(), id.as_bytes());
-        }
-        if keys.is_empty() {
-            tx.insert(seed.as_bytes(), id.as_bytes());
-        }
-        index_text(tx, &id, tokens);
+        index_mention(tx, ix, &id, &keys, fps)?;
         report.new += 1;
         if m.negative && alert_allowed(m.published_at) {
             report.alerts_queued += queue_alerts(tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
@@ -464,44 +455,20 @@ fn push_revision(tx: &mut Tx<'_>, m: &Mention, now: DateTime<Utc>) {
 }
 
 /// Find a stored mention whose text contains this one's, or is contained in it.
-fn near_duplicate(tx: &Tx<'_>, tokens: &[String]) -> Result<Option<String>, StoreError> {
-    let fps = fingerprint::winnow(tokens);
+fn near_duplicate(
+    tx: &Tx<'_>,
+    ix: &Index,
+    tokens: &[String],
+    fps: &[u64],
+) -> Result<Option<String>, StoreError> {
     if fps.is_empty() {
         return Ok(None);
     }
-    // id -> (shared fingerprints, the candidate's own fingerprint count)
-    let mut hits: HashMap<String, (usize, usize)> = HashMap::new();
-    let mut considered = 0;
-    for h in &fps {
-        let mut prefix = b"s/".to_vec();
-        prefix.extend_from_slice(&h.to_be_bytes());
-        let postings = tx.entries_with_prefix(&prefix, MAX_POSTINGS + 1)?;
-        if postings.len() > MAX_POSTINGS {
-            // A stock phrase many texts share ("would not recommend this shop"):
-            // it says nothing about which mention this is.
-            continue;
-        }
-        considered += 1;
-        for (k, v) in postings {
-            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            let count = v.as_slice().try_into().map(u32::from_be_bytes).unwrap_or(0) as usize;
-            let e = hits.entry(id).or_insert((0, count));
-            e.0 += 1;
-        }
-    }
-    // One text inside the other shares (nearly) all fingerprints of the shorter one;
-    // a shared phrase or two does not make a candidate worth loading.
-    let mut candidates: Vec<(String, usize)> = hits
-        .into_iter()
-        .filter(|(_, (shared, count))| shared * 3 >= considered.min(*count).max(1))
-        .map(|(id, (shared, _))| (id, shared))
-        .collect();
-    candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    for (id, _) in candidates.into_iter().take(MAX_CANDIDATES) {
-        if let Some(m) = tx.mention(&id)? {
+    for id in ix.candidates(fps, MAX_CANDIDATES) {
+        if let Some(m) = tx.mention(id)? {
             let other = fingerprint::tokens(&m.text);
             if fingerprint::contains(&other, tokens) || fingerprint::contains(tokens, &other) {
-                return Ok(Some(id));
+                return Ok(Some(id.to_string()));
             }
         }
     }

@@ -10,16 +10,19 @@
 //! | `meta/` | `schema` | key-scheme version |
 //! | `m/` | mention id | [`Mention`] (JSON, current revision) |
 //! | `r/` | mention id, `/`, revision (8 hex) | [`Revision`] (JSON, the replaced version) |
-//! | `k/` | `e/<platform>/<external id>`, `u/<canonical url>`, `t/<text hash>` | mention id |
-//! | `s/` | winnowed shingle hash (8 bytes BE), mention id | empty |
+//! | `x/` | mention id | its dedup keys and text fingerprints ([`index`], binary) |
 //! | `src/` | source id | [`SourceState`] (JSON) |
 //! | `a/` | mention id, `/`, notifier, `/`, event | delivery id (an alert was queued) |
 //! | `o/` | delivery id | [`Delivery`] (JSON, pending) |
 //! | `d/` | delivery id | [`Delivery`] (JSON, dead-lettered) |
 //! | `done/` | delivery id | [`Delivery`] (JSON, delivered) |
 //!
-//! Writers are serialized by one mutex: ingest reads, decides and writes as one step.
+//! Dedup keys are hashes of `e/<platform>/<external id>`, `u/<canonical url>` and
+//! `t/<normalized text>`; they and the text fingerprints live in an in-memory
+//! [`index`] rebuilt from the `x/` records. Writers are serialized by one mutex:
+//! ingest reads, decides and writes as one step.
 
+mod index;
 mod ingest;
 
 use std::path::{Path, PathBuf};
@@ -105,7 +108,8 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     path: PathBuf,
-    write: Mutex<()>,
+    /// Serializes writers; holds the dedup index once an ingest has loaded it.
+    write: Mutex<Option<index::Index>>,
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
@@ -132,7 +136,7 @@ impl Store {
             db,
             tree,
             path,
-            write: Mutex::new(()),
+            write: Mutex::new(None),
         };
         match store.tree.get(b"meta/schema")? {
             None => {

@@ -1,0 +1,227 @@
+//! The in-memory dedup index: dedup keys (platform id, canonical URL, exact text)
+//! and winnowed text fingerprints, each pointing at a mention.
+//!
+//! The durable form is one compact `x/<mention id>` record per mention (its key
+//! hashes and fingerprints), written in the same batch as the mention. The index is
+//! rebuilt from those records the first time a process ingests anything, so polls
+//! that bring nothing new (304s) never pay for it, and a new mention costs two
+//! store writes instead of one per key and fingerprint.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+
+/// A fingerprint shared by more mentions than this is a stock phrase and ignored.
+pub const MAX_POSTINGS: usize = 24;
+
+/// Stable 128-bit hash of a dedup key string (persisted).
+pub fn key_hash(key: &str) -> u128 {
+    let d = Sha256::digest(key.as_bytes());
+    u128::from_be_bytes(d[..16].try_into().expect("16 bytes"))
+}
+
+/// What the index knows about one mention; persisted under `x/<id>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    pub keys: Vec<u128>,
+    pub fps: Vec<u64>,
+}
+
+impl Record {
+    const VERSION: u8 = 1;
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(5 + self.keys.len() * 16 + self.fps.len() * 8);
+        out.push(Self::VERSION);
+        out.extend_from_slice(&(self.keys.len() as u16).to_be_bytes());
+        for k in &self.keys {
+            out.extend_from_slice(&k.to_be_bytes());
+        }
+        out.extend_from_slice(&(self.fps.len() as u16).to_be_bytes());
+        for f in &self.fps {
+            out.extend_from_slice(&f.to_be_bytes());
+        }
+        out
+    }
+
+    pub fn decode(b: &[u8]) -> Option<Record> {
+        let (&v, mut rest) = b.split_first()?;
+        if v != Self::VERSION {
+            return None;
+        }
+        let mut take = |n: usize| -> Option<&[u8]> {
+            if rest.len() < n {
+                return None;
+            }
+            let (a, r) = rest.split_at(n);
+            rest = r;
+            Some(a)
+        };
+        let nk = u16::from_be_bytes(take(2)?.try_into().ok()?) as usize;
+        let mut keys = Vec::with_capacity(nk);
+        for _ in 0..nk {
+            keys.push(u128::from_be_bytes(take(16)?.try_into().ok()?));
+        }
+        let nf = u16::from_be_bytes(take(2)?.try_into().ok()?) as usize;
+        let mut fps = Vec::with_capacity(nf);
+        for _ in 0..nf {
+            fps.push(u64::from_be_bytes(take(8)?.try_into().ok()?));
+        }
+        Some(Record { keys, fps })
+    }
+
+    /// Add keys and fingerprints not yet present; true when something was added.
+    pub fn merge(&mut self, keys: &[u128], fps: &[u64]) -> bool {
+        let before = (self.keys.len(), self.fps.len());
+        for k in keys {
+            if !self.keys.contains(k) && self.keys.len() < u16::MAX as usize {
+                self.keys.push(*k);
+            }
+        }
+        for f in fps {
+            if !self.fps.contains(f) && self.fps.len() < u16::MAX as usize {
+                self.fps.push(*f);
+            }
+        }
+        before != (self.keys.len(), self.fps.len())
+    }
+}
+
+#[derive(Debug)]
+enum Postings {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    ids: Vec<String>,
+    by_id: HashMap<String, u32>,
+    fp_count: Vec<u32>,
+    keys: HashMap<u128, u32>,
+    postings: HashMap<u64, Postings>,
+}
+
+impl Index {
+    /// Rebuild from the `x/` records.
+    pub fn load(tree: &sled::Tree) -> Result<Index, StoreError> {
+        let mut index = Index::default();
+        for kv in tree.scan_prefix(b"x/") {
+            let (k, v) = kv?;
+            let id = String::from_utf8_lossy(&k[2..]).into_owned();
+            match Record::decode(&v) {
+                Some(r) => index.add(&id, &r),
+                None => tracing::warn!(mention = %id, "Skipping an unreadable index record."),
+            }
+        }
+        tracing::debug!(mentions = index.ids.len(), keys = index.keys.len(), fingerprints = index.postings.len(), "Dedup index loaded.");
+        Ok(index)
+    }
+
+    fn slot(&mut self, id: &str) -> u32 {
+        if let Some(&i) = self.by_id.get(id) {
+            return i;
+        }
+        let i = self.ids.len() as u32;
+        self.ids.push(id.to_string());
+        self.by_id.insert(id.to_string(), i);
+        self.fp_count.push(0);
+        i
+    }
+
+    /// Point the record's keys and fingerprints at `id` (first writer wins a key).
+    pub fn add(&mut self, id: &str, r: &Record) {
+        let i = self.slot(id);
+        self.fp_count[i as usize] = self.fp_count[i as usize].max(r.fps.len() as u32);
+        for k in &r.keys {
+            self.keys.entry(*k).or_insert(i);
+        }
+        for f in &r.fps {
+            match self.postings.get_mut(f) {
+                None => {
+                    self.postings.insert(*f, Postings::One(i));
+                }
+                Some(Postings::One(j)) => {
+                    if *j != i {
+                        let j = *j;
+                        self.postings.insert(*f, Postings::Many(vec![j, i]));
+                    }
+                }
+                Some(Postings::Many(v)) => {
+                    // Past the cap the phrase is a stock phrase; stop growing.
+                    if v.len() <= MAX_POSTINGS && !v.contains(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn lookup(&self, key: u128) -> Option<&str> {
+        self.keys.get(&key).map(|&i| self.ids[i as usize].as_str())
+    }
+
+    /// Mentions worth verifying as near-duplicates of a text with fingerprints
+    /// `fps`, best first: one text inside the other shares (nearly) all fingerprints
+    /// of the shorter one, so a candidate must share at least a third of them.
+    pub fn candidates(&self, fps: &[u64], limit: usize) -> Vec<&str> {
+        let mut hits: HashMap<u32, usize> = HashMap::new();
+        let mut considered = 0;
+        for f in fps {
+            match self.postings.get(f) {
+                None => considered += 1,
+                Some(Postings::One(i)) => {
+                    considered += 1;
+                    *hits.entry(*i).or_default() += 1;
+                }
+                Some(Postings::Many(v)) if v.len() <= MAX_POSTINGS => {
+                    considered += 1;
+                    for i in v {
+                        *hits.entry(*i).or_default() += 1;
+                    }
+                }
+                // A stock phrase many texts share: says nothing about which mention.
+                Some(Postings::Many(_)) => {}
+            }
+        }
+        let mut c: Vec<(u32, usize)> = hits
+            .into_iter()
+            .filter(|&(i, shared)| shared * 3 >= considered.min(self.fp_count[i as usize] as usize).max(1))
+            .collect();
+        c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        c.into_iter().take(limit).map(|(i, _)| self.ids[i as usize].as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips_and_rejects_garbage() {
+        let r = Record { keys: vec![1, u128::MAX], fps: vec![7, 8, 9] };
+        assert_eq!(Record::decode(&r.encode()), Some(r));
+        assert_eq!(Record::decode(&[]), None);
+        assert_eq!(Record::decode(&[1, 0, 5, 1, 2]), None);
+        assert_eq!(Record::decode(&[9]), None);
+    }
+
+    #[test]
+    fn stock_phrases_are_ignored() {
+        let mut ix = Index::default();
+        for n in 0..(MAX_POSTINGS as u64 + 5) {
+            ix.add(&format!("m{n}"), &Record { keys: vec![], fps: vec![42, 1000 + n] });
+        }
+        assert!(ix.candidates(&[42], 10).is_empty(), "shared by too many");
+        assert_eq!(ix.candidates(&[42, 1003], 10), ["m3"]);
+    }
+
+    #[test]
+    fn key_hashes_are_stable() {
+        // Persisted: must never change.
+        assert_eq!(key_hash("k/e/feed/x"), key_hash("k/e/feed/x"));
+        assert_eq!(format!("{:032x}", key_hash("")), "e3b0c44298fc1c149afbf4c8996fb924");
+    }
+}
