@@ -46,6 +46,9 @@ pub struct App {
     notifier_ids: Vec<String>,
     /// Woken when a poll queues alerts.
     outbox_wake: Notify,
+    /// Bounds polls in progress (fetched documents waiting for the store), so memory
+    /// does not grow with the number of sources.
+    polls: tokio::sync::Semaphore,
 }
 
 /// Result of one poll, for logs and the `once` summary.
@@ -88,6 +91,7 @@ impl App {
         }
         let notifier_ids = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
         let outbox = Outbox::new(store.clone(), targets);
+        let polls = tokio::sync::Semaphore::new(cfg.http.max_concurrency.max(2));
         for d in outbox.orphaned()? {
             warn!(delivery = %d.id, notifier = %d.notifier, "A queued alert is for a notifier that is not configured (or disabled); it stays queued.");
         }
@@ -99,6 +103,7 @@ impl App {
             outbox,
             notifier_ids,
             outbox_wake: Notify::new(),
+            polls,
         })
     }
 
@@ -131,22 +136,32 @@ impl App {
                 validators,
             }) => {
                 let items_in_document = mentions.len();
-                let items = normalize(scfg, source.platform(), mentions);
-                let report = self
-                    .store
-                    .ingest(
+                // Normalizing, triage and the store are CPU and disk work: keep them
+                // off the async workers so fetches proceed meanwhile.
+                let store = self.store.clone();
+                let scfg = scfg.clone();
+                let platform = source.platform().to_string();
+                let notifiers = self.notifier_ids.clone();
+                let backfill = self.cfg.daemon.backfill;
+                let sid = id.clone();
+                let report = tokio::task::spawn_blocking(move || {
+                    let items = normalize(&scfg, &platform, mentions);
+                    store.ingest(
                         Ingest {
-                            source: &id,
+                            source: &sid,
                             now,
-                            backfill: self.cfg.daemon.backfill,
-                            notifiers: &self.notifier_ids,
+                            backfill,
+                            notifiers: &notifiers,
                             validators: Some(validators),
                             items_in_document,
                         },
                         items,
-                        &|item| triage(scfg, item),
+                        &|item| triage(&scfg, item),
                     )
-                    .map_err(|e| store_failure(&id, e))?;
+                })
+                .await
+                .map_err(|e| store_failure(&id, e))?
+                .map_err(|e| store_failure(&id, e))?;
                 if report.alerts_queued > 0 {
                     self.outbox_wake.notify_one();
                 }
@@ -176,6 +191,7 @@ impl App {
         let id = self.sources[idx].1.id().to_string();
         let span = info_span!("source", source = %id);
         async {
+            let _permit = self.polls.acquire().await;
             let r = self.poll_source(idx).await;
             match &r {
                 Ok(PollSummary::NotModified) => info!(status = "not_modified", "Poll finished."),
@@ -197,7 +213,7 @@ impl App {
     }
 }
 
-fn store_failure(id: &str, e: crate::store::StoreError) -> SourceError {
+fn store_failure(id: &str, e: impl std::fmt::Display) -> SourceError {
     SourceError::Parse {
         url: format!("source {id}"),
         reason: format!("store error: {e}"),

@@ -20,6 +20,8 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Store work is serialized anyway; few blocking threads keep memory flat.
+        .max_blocking_threads(4)
         .build()
     {
         Ok(r) => r,

@@ -114,6 +114,9 @@ mod tests {
     fn hashes_are_stable() {
         // Persisted: this value must never change.
         // FNV-1a 64 of b"kettle\xff", computed independently.
-        assert_eq!(hash_tokens(&["kettle".to_string()]), 763_239_704_589_569_863);
+        assert_eq!(
+            hash_tokens(&["kettle".to_string()]),
+            763_239_704_589_569_863
+        );
     }
 }

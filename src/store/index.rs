@@ -116,7 +116,12 @@ impl Index {
                 None => tracing::warn!(mention = %id, "Skipping an unreadable index record."),
             }
         }
-        tracing::debug!(mentions = index.ids.len(), keys = index.keys.len(), fingerprints = index.postings.len(), "Dedup index loaded.");
+        tracing::debug!(
+            mentions = index.ids.len(),
+            keys = index.keys.len(),
+            fingerprints = index.postings.len(),
+            "Dedup index loaded."
+        );
         Ok(index)
     }
 
@@ -164,8 +169,10 @@ impl Index {
     }
 
     /// Mentions worth verifying as near-duplicates of a text with fingerprints
-    /// `fps`, best first: one text inside the other shares (nearly) all fingerprints
-    /// of the shorter one, so a candidate must share at least a third of them.
+    /// `fps`, best first. A text contained in another shares every one of its
+    /// fingerprints with it (winnowing picks the same minimum in every window that
+    /// lies inside both), so a candidate must share at least two thirds of the
+    /// shorter text's fingerprints (stock phrases are skipped, hence not all).
     pub fn candidates(&self, fps: &[u64], limit: usize) -> Vec<&str> {
         let mut hits: HashMap<u32, usize> = HashMap::new();
         let mut considered = 0;
@@ -188,10 +195,15 @@ impl Index {
         }
         let mut c: Vec<(u32, usize)> = hits
             .into_iter()
-            .filter(|&(i, shared)| shared * 3 >= considered.min(self.fp_count[i as usize] as usize).max(1))
+            .filter(|&(i, shared)| {
+                shared * 3 >= 2 * considered.min(self.fp_count[i as usize] as usize).max(1)
+            })
             .collect();
         c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        c.into_iter().take(limit).map(|(i, _)| self.ids[i as usize].as_str()).collect()
+        c.into_iter()
+            .take(limit)
+            .map(|(i, _)| self.ids[i as usize].as_str())
+            .collect()
     }
 }
 
@@ -201,7 +213,10 @@ mod tests {
 
     #[test]
     fn record_round_trips_and_rejects_garbage() {
-        let r = Record { keys: vec![1, u128::MAX], fps: vec![7, 8, 9] };
+        let r = Record {
+            keys: vec![1, u128::MAX],
+            fps: vec![7, 8, 9],
+        };
         assert_eq!(Record::decode(&r.encode()), Some(r));
         assert_eq!(Record::decode(&[]), None);
         assert_eq!(Record::decode(&[1, 0, 5, 1, 2]), None);
@@ -212,7 +227,13 @@ mod tests {
     fn stock_phrases_are_ignored() {
         let mut ix = Index::default();
         for n in 0..(MAX_POSTINGS as u64 + 5) {
-            ix.add(&format!("m{n}"), &Record { keys: vec![], fps: vec![42, 1000 + n] });
+            ix.add(
+                &format!("m{n}"),
+                &Record {
+                    keys: vec![],
+                    fps: vec![42, 1000 + n],
+                },
+            );
         }
         assert!(ix.candidates(&[42], 10).is_empty(), "shared by too many");
         assert_eq!(ix.candidates(&[42, 1003], 10), ["m3"]);
@@ -222,6 +243,9 @@ mod tests {
     fn key_hashes_are_stable() {
         // Persisted: must never change.
         assert_eq!(key_hash("k/e/feed/x"), key_hash("k/e/feed/x"));
-        assert_eq!(format!("{:032x}", key_hash("")), "e3b0c44298fc1c149afbf4c8996fb924");
+        assert_eq!(
+            format!("{:032x}", key_hash("")),
+            "e3b0c44298fc1c149afbf4c8996fb924"
+        );
     }
 }

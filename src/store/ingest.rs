@@ -128,9 +128,23 @@ pub fn delivery_id(mention_id: &str, notifier: &str, event: &str) -> String {
 }
 
 /// Add `keys` and `fps` to the mention's index record, in memory and in the batch.
-fn index_mention(tx: &mut Tx<'_>, ix: &mut Index, id: &str, keys: &[u128], fps: &[u64]) -> Result<(), StoreError> {
+/// `known` says whether the mention may already have a record (false for new ones).
+fn index_mention(
+    tx: &mut Tx<'_>,
+    ix: &mut Index,
+    id: &str,
+    known: bool,
+    keys: &[u128],
+    fps: &[u64],
+) -> Result<(), StoreError> {
     let xkey = format!("x/{id}");
-    let mut rec = tx.get(xkey.as_bytes())?.and_then(|v| Record::decode(&v)).unwrap_or_default();
+    let mut rec = if known {
+        tx.get(xkey.as_bytes())?
+            .and_then(|v| Record::decode(&v))
+            .unwrap_or_default()
+    } else {
+        Record::default()
+    };
     if rec.merge(keys, fps) || rec.keys.is_empty() && rec.fps.is_empty() {
         ix.add(id, &rec);
         tx.insert(xkey.into_bytes(), rec.encode());
@@ -299,7 +313,7 @@ impl Store {
                     }
                     // Point every key of this sighting at the mention.
                     if keys.iter().any(|k| ix.lookup(*k).is_none()) {
-                        index_mention(&mut tx, ix, &id, &keys, &[])?;
+                        index_mention(&mut tx, ix, &id, true, &keys, &[])?;
                     }
                     m.last_seen = cx.now;
                     if item.updated_at.is_some() {
@@ -322,7 +336,7 @@ impl Store {
                             m.lang = v.lang;
                         }
                         let new_fps = fingerprint::winnow(&fingerprint::tokens(&m.text));
-                        index_mention(&mut tx, ix, &id, &[], &new_fps)?;
+                        index_mention(&mut tx, ix, &id, true, &[], &new_fps)?;
                         report.revised += 1;
                         report.touched.push(id.clone());
                         if m.negative
@@ -390,7 +404,9 @@ impl Store {
                 item.title.clone().unwrap_or_default(),
                 item.text.clone(),
                 item.author.clone().unwrap_or_default(),
-                item.published_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                item.published_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
             ])
         );
         let mut keys = keys.to_vec();
@@ -429,7 +445,7 @@ impl Store {
             sightings: Vec::new(),
         };
         tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
-        index_mention(tx, ix, &id, &keys, fps)?;
+        index_mention(tx, ix, &id, false, &keys, fps)?;
         report.new += 1;
         if m.negative && alert_allowed(m.published_at) {
             report.alerts_queued += queue_alerts(tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
