@@ -169,10 +169,14 @@ impl Index {
     }
 
     /// Mentions worth verifying as near-duplicates of a text with fingerprints
-    /// `fps`, best first. A text contained in another shares every one of its
-    /// fingerprints with it (winnowing picks the same minimum in every window that
-    /// lies inside both), so a candidate must share at least two thirds of the
-    /// shorter text's fingerprints (stock phrases are skipped, hence not all).
+    /// `fps`, best first.
+    ///
+    /// A text contained in another has every one of its fingerprints in the other's
+    /// set (its shingle windows are windows of the longer text, with the same
+    /// minima). So a candidate either shares every non-stock fingerprint of the
+    /// query (the query is inside it), or shares all of its own fingerprints except
+    /// at most the stock ones the query skipped (it is inside the query). Anything
+    /// less is a shared phrase, not a copy, and is never loaded.
     pub fn candidates(&self, fps: &[u64], limit: usize) -> Vec<&str> {
         let mut hits: HashMap<u32, usize> = HashMap::new();
         let mut considered = 0;
@@ -193,10 +197,14 @@ impl Index {
                 Some(Postings::Many(_)) => {}
             }
         }
+        let skipped = fps.len() - considered;
         let mut c: Vec<(u32, usize)> = hits
             .into_iter()
             .filter(|&(i, shared)| {
-                shared * 3 >= 2 * considered.min(self.fp_count[i as usize] as usize).max(1)
+                let own = self.fp_count[i as usize] as usize;
+                // Inside the query: all its fingerprints, at most the skipped stock
+                // ones missing, and at least half of them distinctive.
+                shared >= considered || (shared + skipped >= own && shared * 2 >= own)
             })
             .collect();
         c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -236,7 +244,15 @@ mod tests {
             );
         }
         assert!(ix.candidates(&[42], 10).is_empty(), "shared by too many");
-        assert_eq!(ix.candidates(&[42, 1003], 10), ["m3"]);
+        assert_eq!(
+            ix.candidates(&[42, 1003], 10),
+            ["m3"],
+            "m3 lies inside the query"
+        );
+        assert!(
+            ix.candidates(&[1003, 5, 6], 10).is_empty(),
+            "one shared phrase is not a copy"
+        );
     }
 
     #[test]

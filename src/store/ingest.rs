@@ -20,7 +20,7 @@ pub const EVENT_NEGATIVE: &str = "review.negative";
 /// At most this many sightings are kept per mention.
 const MAX_SIGHTINGS: usize = 50;
 /// At most this many near-duplicate candidates are verified per item.
-const MAX_CANDIDATES: usize = 16;
+const MAX_CANDIDATES: usize = 8;
 
 /// One normalized item from a poll, ready for dedup.
 #[derive(Debug, Clone, Default)]
