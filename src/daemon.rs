@@ -221,15 +221,12 @@ fn store_failure(id: &str, e: impl std::fmt::Display) -> SourceError {
 }
 
 /// Cut `s` to at most `max` bytes on a char boundary.
-fn bounded(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
+fn bounded(s: String, max: usize) -> String {
+    if s.len() <= max {
+        s
+    } else {
+        crate::mention::cut(&s, max).to_string()
     }
-    s
 }
 
 fn short(s: Option<String>) -> Option<String> {

@@ -72,6 +72,18 @@ pub struct Sighting {
     pub seen_at: DateTime<Utc>,
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+pub fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Fold whitespace runs (including NBSP) to one space and trim.
 pub fn fold_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -14,7 +14,7 @@ use feed_rs::model::{Entry, Text};
 
 use super::{PollContext, PollOutcome, Source, SourceError};
 use crate::config::SourceConfig;
-use crate::mention::{RawMention, fold_whitespace, html_to_text};
+use crate::mention::{RawMention, cut, fold_whitespace, html_to_text};
 
 /// Entries read from one document; the rest are ignored (and logged).
 pub const MAX_ENTRIES: usize = 5_000;
@@ -239,18 +239,6 @@ fn markup_to_text(s: &str, html: bool) -> String {
         fold_whitespace(s)
     };
     cap(&text, MAX_FIELD_BYTES)
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
-fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 fn cap(s: &str, max: usize) -> String {

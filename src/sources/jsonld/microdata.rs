@@ -4,8 +4,8 @@
 
 use scraper::{ElementRef, Html, Selector};
 
-use super::text::cut;
 use super::{MAX_ENTRIES, MAX_FIELD_BYTES, fingerprint, parse_date, parse_number, same_page};
+use crate::mention::cut;
 use crate::mention::{RawMention, fold_whitespace};
 
 /// Every microdata item typed schema.org `Review` (http or https), in document order.

@@ -1,7 +1,7 @@
 //! Plain-text helpers for structured data: values are text, not markup, so only
 //! character references are decoded (a reviewer's literal `<script>` stays text).
 
-use crate::mention::fold_whitespace;
+use crate::mention::{cut, fold_whitespace};
 
 /// Longest entity name in the HTML table (`&CounterClockwiseContourIntegral;`).
 const MAX_ENTITY_LEN: usize = 33;
@@ -78,18 +78,6 @@ pub(crate) fn plain(s: &str, max: usize) -> String {
     let s = cut(s, 8 * max);
     let text = fold_whitespace(&decode_entities(s));
     cut(&text, max).to_string()
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
-pub(crate) fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]
