@@ -9,8 +9,8 @@
 //! * [`lang`]: the hint wins, else `whatlang` among the supported languages
 //!   (en, de, es, fr, nl, et); for short texts where whatlang is unsure, the
 //!   language whose lexicon knows most of the words.
-//! * [`text`]: folding (case, diacritics), tokens, clauses and sentences.
-//! * [`lexicon`]: the word lists under `data/lexicons/`, parsed once.
+//! * `text`: folding (case, diacritics), tokens, clauses and sentences.
+//! * `lexicon`: the word lists under `data/lexicons/`, parsed once.
 //! * [`score`]: negation scope, boosters, contrast ("but", "aber", "pero", "mais",
 //!   "maar", "aga": what follows weighs more), title weight, complaint phrases.
 //!

@@ -1,4 +1,4 @@
-//! Configuration: serde types, loading with spans, and [`Config::validate`], which
+//! Configuration: serde types, loading with spans, and `Config::validate_with`, which
 //! returns every problem at once, each naming the file, line and key.
 //!
 //! Loading reads the document once with spans, then deserializes each table
@@ -215,7 +215,7 @@ pub enum NotifierKind {
 }
 
 /// `[notifiers.<id>]`: one struct for every type; keys that belong to another type
-/// are reported by [`Config::validate`].
+/// are reported by `Config::validate_with`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifierConfig {
@@ -227,7 +227,7 @@ pub struct NotifierConfig {
     #[serde(default)]
     pub retry: RetryConfig,
     // --- email ---
-    /// SMTP server: smtp://host[:port] (plain, loopback relays), smtp+starttls://, smtps://.
+    /// SMTP server: `smtp://host[:port]` (plain, loopback relays), `smtp+starttls://`, `smtps://`.
     /// A user name goes before `@`.
     pub smtp: Option<Url>,
     pub password_file: Option<PathBuf>,

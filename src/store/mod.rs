@@ -10,7 +10,7 @@
 //! | `meta/` | `schema` | key-scheme version |
 //! | `m/` | mention id | [`Mention`] (JSON, current revision) |
 //! | `r/` | mention id, `/`, revision (8 hex) | [`Revision`] (JSON, the replaced version) |
-//! | `x/` | mention id | its dedup keys and text fingerprints ([`index`], binary) |
+//! | `x/` | mention id | its dedup keys and text fingerprints (`index.rs`, binary) |
 //! | `src/` | source id | [`SourceState`] (JSON) |
 //! | `a/` | mention id, `/`, notifier, `/`, event | delivery id (an alert was queued) |
 //! | `o/` | delivery id | [`Delivery`] (JSON, pending) |
@@ -19,7 +19,7 @@
 //!
 //! Dedup keys are hashes of `e/<platform>/<external id>`, `u/<canonical url>` and
 //! `t/<normalized text>`; they and the text fingerprints live in an in-memory
-//! [`index`] rebuilt from the `x/` records. Writers are serialized by one mutex:
+//! index (`index.rs`) rebuilt from the `x/` records. Writers are serialized by one mutex:
 //! ingest reads, decides and writes as one step.
 
 mod index;
