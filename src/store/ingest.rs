@@ -298,9 +298,14 @@ impl Store {
                         if fuller || gains_rating {
                             push_revision(&mut tx, &m, cx.now);
                             if fuller {
+                                // The fuller version is the review itself (the first
+                                // sighting was a snippet): take its title and author.
                                 m.text = item.text.clone();
-                                if m.title.is_none() {
+                                if item.title.is_some() {
                                     m.title = item.title.clone();
+                                }
+                                if m.author.is_none() {
+                                    m.author = item.author.clone();
                                 }
                             }
                             if gains_rating {
