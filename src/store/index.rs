@@ -89,19 +89,32 @@ impl Record {
     }
 }
 
-#[derive(Debug)]
-enum Postings {
-    One(u32),
-    Many(Vec<u32>),
+/// Mention ids are 16 bytes, written as 32 hex digits.
+type RawId = [u8; 16];
+
+fn raw_id(id: &str) -> Option<RawId> {
+    let mut out = [0u8; 16];
+    hex::decode_to_slice(id, &mut out).ok()?;
+    Some(out)
 }
 
+/// 64 bits of a 128-bit key hash are plenty in memory (a false match needs two of
+/// billions of keys to collide); the durable records keep all 128.
+fn fold(key: u128) -> u64 {
+    (key >> 64) as u64 ^ key as u64
+}
+
+/// Compact by design: it holds every mention, so each costs about 200 bytes.
 #[derive(Debug, Default)]
 pub struct Index {
-    ids: Vec<String>,
-    by_id: HashMap<String, u32>,
+    ids: Vec<RawId>,
+    by_id: HashMap<RawId, u32>,
     fp_count: Vec<u32>,
-    keys: HashMap<u128, u32>,
-    postings: HashMap<u64, Postings>,
+    keys: HashMap<u64, u32>,
+    /// Fingerprints seen in exactly one mention (most of them).
+    single: HashMap<u64, u32>,
+    /// Fingerprints seen in several; past [`MAX_POSTINGS`] a stock phrase.
+    many: HashMap<u64, Vec<u32>>,
 }
 
 impl Index {
@@ -119,53 +132,61 @@ impl Index {
         tracing::debug!(
             mentions = index.ids.len(),
             keys = index.keys.len(),
-            fingerprints = index.postings.len(),
+            fingerprints = index.single.len() + index.many.len(),
             "Dedup index loaded."
         );
         Ok(index)
     }
 
-    fn slot(&mut self, id: &str) -> u32 {
-        if let Some(&i) = self.by_id.get(id) {
-            return i;
+    fn slot(&mut self, id: &str) -> Option<u32> {
+        let raw = raw_id(id)?;
+        if let Some(&i) = self.by_id.get(&raw) {
+            return Some(i);
         }
         let i = self.ids.len() as u32;
-        self.ids.push(id.to_string());
-        self.by_id.insert(id.to_string(), i);
+        self.ids.push(raw);
+        self.by_id.insert(raw, i);
         self.fp_count.push(0);
-        i
+        Some(i)
+    }
+
+    fn id(&self, i: u32) -> String {
+        hex::encode(self.ids[i as usize])
     }
 
     /// Point the record's keys and fingerprints at `id` (first writer wins a key).
     pub fn add(&mut self, id: &str, r: &Record) {
-        let i = self.slot(id);
+        let Some(i) = self.slot(id) else {
+            tracing::warn!(mention = %id, "Not indexing a mention with a malformed id.");
+            return;
+        };
         self.fp_count[i as usize] = self.fp_count[i as usize].max(r.fps.len() as u32);
         for k in &r.keys {
-            self.keys.entry(*k).or_insert(i);
+            self.keys.entry(fold(*k)).or_insert(i);
         }
         for f in &r.fps {
-            match self.postings.get_mut(f) {
-                None => {
-                    self.postings.insert(*f, Postings::One(i));
+            if let Some(v) = self.many.get_mut(f) {
+                // Past the cap the phrase is a stock phrase; stop growing.
+                if v.len() <= MAX_POSTINGS && !v.contains(&i) {
+                    v.push(i);
                 }
-                Some(Postings::One(j)) => {
-                    if *j != i {
-                        let j = *j;
-                        self.postings.insert(*f, Postings::Many(vec![j, i]));
+            } else {
+                match self.single.get(f) {
+                    None => {
+                        self.single.insert(*f, i);
                     }
-                }
-                Some(Postings::Many(v)) => {
-                    // Past the cap the phrase is a stock phrase; stop growing.
-                    if v.len() <= MAX_POSTINGS && !v.contains(&i) {
-                        v.push(i);
+                    Some(&j) if j != i => {
+                        self.single.remove(f);
+                        self.many.insert(*f, vec![j, i]);
                     }
+                    Some(_) => {}
                 }
             }
         }
     }
 
-    pub fn lookup(&self, key: u128) -> Option<&str> {
-        self.keys.get(&key).map(|&i| self.ids[i as usize].as_str())
+    pub fn lookup(&self, key: u128) -> Option<String> {
+        self.keys.get(&fold(key)).map(|&i| self.id(i))
     }
 
     /// Mentions worth verifying as near-duplicates of a text with fingerprints
@@ -177,24 +198,23 @@ impl Index {
     /// query (the query is inside it), or shares all of its own fingerprints except
     /// at most the stock ones the query skipped (it is inside the query). Anything
     /// less is a shared phrase, not a copy, and is never loaded.
-    pub fn candidates(&self, fps: &[u64], limit: usize) -> Vec<&str> {
+    pub fn candidates(&self, fps: &[u64], limit: usize) -> Vec<String> {
         let mut hits: HashMap<u32, usize> = HashMap::new();
         let mut considered = 0;
         for f in fps {
-            match self.postings.get(f) {
-                None => considered += 1,
-                Some(Postings::One(i)) => {
-                    considered += 1;
-                    *hits.entry(*i).or_default() += 1;
-                }
-                Some(Postings::Many(v)) if v.len() <= MAX_POSTINGS => {
+            if let Some(&i) = self.single.get(f) {
+                considered += 1;
+                *hits.entry(i).or_default() += 1;
+            } else if let Some(v) = self.many.get(f) {
+                // A stock phrase many texts share says nothing about which mention.
+                if v.len() <= MAX_POSTINGS {
                     considered += 1;
                     for i in v {
                         *hits.entry(*i).or_default() += 1;
                     }
                 }
-                // A stock phrase many texts share: says nothing about which mention.
-                Some(Postings::Many(_)) => {}
+            } else {
+                considered += 1;
             }
         }
         let skipped = fps.len() - considered;
@@ -208,10 +228,7 @@ impl Index {
             })
             .collect();
         c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        c.into_iter()
-            .take(limit)
-            .map(|(i, _)| self.ids[i as usize].as_str())
-            .collect()
+        c.into_iter().take(limit).map(|(i, _)| self.id(i)).collect()
     }
 }
 
@@ -236,7 +253,7 @@ mod tests {
         let mut ix = Index::default();
         for n in 0..(MAX_POSTINGS as u64 + 5) {
             ix.add(
-                &format!("m{n}"),
+                &format!("{n:032x}"),
                 &Record {
                     keys: vec![],
                     fps: vec![42, 1000 + n],
@@ -246,7 +263,7 @@ mod tests {
         assert!(ix.candidates(&[42], 10).is_empty(), "shared by too many");
         assert_eq!(
             ix.candidates(&[42, 1003], 10),
-            ["m3"],
+            [format!("{:032x}", 3)],
             "m3 lies inside the query"
         );
         assert!(

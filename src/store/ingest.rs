@@ -231,7 +231,7 @@ impl Store {
             for (i, k) in keys.iter().enumerate() {
                 if let Some(id) = ix.lookup(*k) {
                     let own = i == 0 && item.external_id.is_some();
-                    found = Some((id.to_string(), own));
+                    found = Some((id, own));
                     break;
                 }
             }
@@ -486,10 +486,10 @@ fn near_duplicate(
         return Ok(None);
     }
     for id in ix.candidates(fps, MAX_CANDIDATES) {
-        if let Some(m) = tx.mention(id)? {
+        if let Some(m) = tx.mention(&id)? {
             let other = fingerprint::tokens(&m.text);
             if fingerprint::contains(&other, tokens) || fingerprint::contains(tokens, &other) {
-                return Ok(Some(id.to_string()));
+                return Ok(Some(id));
             }
         }
     }
