@@ -239,24 +239,13 @@ impl Store {
                 found = near_duplicate(&tx, ix, &tokens, &fps)?.map(|id| (id, false));
             }
 
-            match found {
-                Some((id, own)) => {
-                    let Some(mut m) = tx.mention(&id)? else {
-                        // A key without its mention: treat as new (repairs the key).
-                        let mid = self.insert_new(
-                            &mut tx,
-                            ix,
-                            &cx,
-                            &item,
-                            &keys,
-                            &fps,
-                            triage,
-                            &alert_allowed,
-                            &mut report,
-                        )?;
-                        report.touched.push(mid);
-                        continue;
-                    };
+            // A key whose mention is missing counts as no match (the insert repairs it).
+            let existing = match found {
+                Some((id, own)) => tx.mention(&id)?.map(|m| (id, own, m)),
+                None => None,
+            };
+            match existing {
+                Some((id, own, mut m)) => {
                     let was_negative = m.negative;
                     let mut changed = false;
                     // The item the mention was first stored from (a re-poll) may rewrite
