@@ -7,7 +7,7 @@
 //! * [`run`] is the daemon: one task per source plus the outbox worker, until the
 //!   cancellation token fires.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -429,15 +429,11 @@ async fn source_loop(app: Arc<App>, idx: usize, token: CancellationToken) {
                     delay = delay.max(ra.min(cap));
                 }
                 if failures >= 3 {
-                    error!(source = %scfg_id(&app, idx), failures, kind = e.kind(), error = %e, retry_in = %humantime::format_duration(Duration::from_secs(delay.as_secs())), "Source keeps failing.");
+                    error!(source = %app.sources[idx].1.id(), failures, kind = e.kind(), error = %e, retry_in = %humantime::format_duration(Duration::from_secs(delay.as_secs())), "Source keeps failing.");
                 }
             }
         }
     }
-}
-
-fn scfg_id(app: &App, idx: usize) -> &str {
-    app.sources[idx].1.id()
 }
 
 async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
@@ -459,15 +455,4 @@ async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
             _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
         }
     }
-}
-
-/// Ids of sources that appear in the store but not in the config (for reports).
-pub fn unknown_sources(cfg: &Config, store: &Store) -> anyhow::Result<Vec<String>> {
-    let known: HashSet<&String> = cfg.sources.keys().collect();
-    Ok(store
-        .source_states()?
-        .into_iter()
-        .map(|(id, _)| id)
-        .filter(|id| !known.contains(id))
-        .collect())
 }

@@ -28,6 +28,21 @@ fn jsonld_source(id: &str, url: &str) -> String {
     format!("[sources.{id}]\ntype = \"jsonld\"\nurl = \"{url}\"\ninterval = \"1m\"\n")
 }
 
+/// `/feed.xml`: one recent, clearly negative forum post.
+fn serve_one_complaint(server: &Server) {
+    server.ok(
+        "/feed.xml",
+        rss(&[(
+            "x1",
+            "https://forum.example/x1",
+            "Scam",
+            ANGRY_EN,
+            &rfc2822_ago(Age::hours(2)),
+        )]),
+        "application/rss+xml",
+    );
+}
+
 fn hooks(server: &Server) -> Vec<serde_json::Value> {
     accepted_webhooks(server, "/hook", &[200])
 }
@@ -293,17 +308,7 @@ async fn edits_revise_the_mention_and_alert_only_when_turning_negative() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_failing_three_times_then_succeeding_is_delivered_once() {
     let server = Server::start().await;
-    server.ok(
-        "/feed.xml",
-        rss(&[(
-            "x1",
-            "https://forum.example/x1",
-            "Scam",
-            ANGRY_EN,
-            &rfc2822_ago(Age::hours(2)),
-        )]),
-        "application/rss+xml",
-    );
+    serve_one_complaint(&server);
     let statuses = [500, 503, 429, 200];
     server.route("/hook", Reply::Sequence(statuses.to_vec()));
     let env = Env::new(&format!(
@@ -339,17 +344,7 @@ async fn webhook_failing_three_times_then_succeeding_is_delivered_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_webhook_is_dead_lettered_and_reported() {
     let server = Server::start().await;
-    server.ok(
-        "/feed.xml",
-        rss(&[(
-            "x1",
-            "https://forum.example/x1",
-            "Scam",
-            ANGRY_EN,
-            &rfc2822_ago(Age::hours(2)),
-        )]),
-        "application/rss+xml",
-    );
+    serve_one_complaint(&server);
     server.route("/hook", Reply::Status(400, vec![]));
     let env = Env::new(&format!(
         "{}\n{}",

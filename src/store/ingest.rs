@@ -66,8 +66,6 @@ pub struct IngestReport {
     pub alerts_queued: usize,
     /// True when this poll established the source's baseline.
     pub baseline: bool,
-    /// Ids of mentions that are new or changed, in item order.
-    pub touched: Vec<String>,
 }
 
 /// Pending writes over the tree: reads see them, and they are applied as one batch.
@@ -332,7 +330,6 @@ impl Store {
                         let new_fps = fingerprint::winnow(&fingerprint::tokens(&m.text));
                         index_mention(&mut tx, ix, &id, true, &[], &new_fps)?;
                         report.revised += 1;
-                        report.touched.push(id.clone());
                         if m.negative
                             && !was_negative
                             && alert_allowed(m.published_at.or(Some(m.first_seen)))
@@ -346,7 +343,7 @@ impl Store {
                     tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
                 }
                 None => {
-                    let id = self.insert_new(
+                    self.insert_new(
                         &mut tx,
                         ix,
                         &cx,
@@ -357,7 +354,6 @@ impl Store {
                         &alert_allowed,
                         &mut report,
                     )?;
-                    report.touched.push(id);
                 }
             }
         }
@@ -389,7 +385,7 @@ impl Store {
         triage: &dyn Fn(&IngestItem) -> Verdict,
         alert_allowed: &dyn Fn(Option<DateTime<Utc>>) -> bool,
         report: &mut IngestReport,
-    ) -> Result<String, StoreError> {
+    ) -> Result<(), StoreError> {
         // Items with no id, no item URL and a short text are keyed by their content.
         let fallback = format!(
             "k/x/{}/{:016x}",
@@ -444,7 +440,7 @@ impl Store {
         if m.negative && alert_allowed(m.published_at) {
             report.alerts_queued += queue_alerts(tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
         }
-        Ok(id)
+        Ok(())
     }
 }
 

@@ -275,13 +275,6 @@ impl Store {
         Ok(v)
     }
 
-    /// Delivered deliveries, newest first.
-    pub fn delivered(&self) -> Result<Vec<Delivery>, StoreError> {
-        let mut v: Vec<Delivery> = self.scan_json(b"done/")?;
-        v.sort_by_key(|d| std::cmp::Reverse(d.finished_at));
-        Ok(v)
-    }
-
     /// The receiver accepted it: move from pending to delivered, durably.
     pub async fn mark_delivered(&self, d: &Delivery, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.finish(d, "done/", now, None)?;
@@ -338,30 +331,4 @@ impl Store {
         self.tree.insert(key.as_bytes(), to_json(&cur))?;
         Ok(cur)
     }
-
-    /// Count records (mentions, pending, dead, delivered).
-    pub fn counts(&self) -> Result<StoreCounts, StoreError> {
-        let count = |p: &[u8]| -> Result<usize, StoreError> {
-            let mut n = 0;
-            for kv in self.tree.scan_prefix(p).keys() {
-                kv?;
-                n += 1;
-            }
-            Ok(n)
-        };
-        Ok(StoreCounts {
-            mentions: count(b"m/")?,
-            pending: count(b"o/")?,
-            dead: count(b"d/")?,
-            delivered: count(b"done/")?,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct StoreCounts {
-    pub mentions: usize,
-    pub pending: usize,
-    pub dead: usize,
-    pub delivered: usize,
 }
