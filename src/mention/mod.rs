@@ -26,6 +26,17 @@ pub struct RawMention {
     pub updated_at: Option<DateTime<Utc>>,
     /// Language the platform declares for the item (e.g. `inLanguage`), if any.
     pub lang: Option<String>,
+    /// The business's public reply, when the platform shows one.
+    pub reply: Option<Reply>,
+}
+
+/// A business's public answer to a review, as the platform shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Plain text of the reply (may be empty when a platform only says "answered").
+    pub text: String,
+    /// When the reply was published (or last updated), if the platform says.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// A stored mention: one record per real-world review or post, whatever number of

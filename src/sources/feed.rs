@@ -219,6 +219,7 @@ fn entry_to_mention(entry: &Entry) -> RawMention {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(|l| cap(l, 35)),
+        reply: None,
     }
 }
 

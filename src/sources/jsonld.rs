@@ -336,6 +336,7 @@ fn review_to_mention(r: &Value, index: &Index<'_>, base: &url::Url) -> RawMentio
         published_at: published_raw.and_then(parse_date),
         updated_at: r.get("dateModified").and_then(string).and_then(parse_date),
         lang,
+        reply: None,
     }
 }
 

@@ -158,5 +158,6 @@ fn review_to_mention(review: ElementRef<'_>, base: &url::Url) -> RawMention {
         published_at: published_raw.as_deref().and_then(parse_date),
         updated_at: get("dateModified").as_deref().and_then(parse_date),
         lang,
+        reply: None,
     }
 }
