@@ -49,6 +49,9 @@ pub struct App {
     /// Bounds polls in progress (fetched documents waiting for the store), so memory
     /// does not grow with the number of sources.
     polls: tokio::sync::Semaphore,
+    /// Polls take turns at the store here, asynchronously, so that the ones waiting do
+    /// not hold blocking threads that fetches and parsers need meanwhile.
+    store_turn: tokio::sync::Mutex<()>,
 }
 
 /// Result of one poll, for logs and the `once` summary.
@@ -103,6 +106,7 @@ impl App {
             outbox,
             notifier_ids,
             outbox_wake: Notify::new(),
+            store_turn: tokio::sync::Mutex::new(()),
             polls,
         })
     }
@@ -144,9 +148,16 @@ impl App {
                 let notifiers = self.notifier_ids.clone();
                 let backfill = self.cfg.daemon.backfill;
                 let sid = id.clone();
-                let report = tokio::task::spawn_blocking(move || {
+                let (scfg, batch) = tokio::task::spawn_blocking(move || {
                     let items = normalize(&scfg, &platform, mentions);
-                    store.ingest(
+                    let batch = Store::prepare(items, &|item| triage(&scfg, item));
+                    (scfg, batch)
+                })
+                .await
+                .map_err(|e| store_failure(&id, e))?;
+                let turn = self.store_turn.lock().await;
+                let report = tokio::task::spawn_blocking(move || {
+                    store.ingest_prepared(
                         Ingest {
                             source: &sid,
                             now,
@@ -155,13 +166,14 @@ impl App {
                             validators: Some(validators),
                             items_in_document,
                         },
-                        items,
+                        batch,
                         &|item| triage(&scfg, item),
                     )
                 })
                 .await
                 .map_err(|e| store_failure(&id, e))?
                 .map_err(|e| store_failure(&id, e))?;
+                drop(turn);
                 if report.alerts_queued > 0 {
                     self.outbox_wake.notify_one();
                 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::index::{self, Index, Record};
+use super::index::{self, Index, Record, Sig};
 use super::{Delivery, Revision, SourceState, Store, StoreError, to_json};
 use crate::classify::Verdict;
 use crate::fetch::Validators;
@@ -72,6 +72,8 @@ pub struct IngestReport {
 struct Tx<'a> {
     tree: &'a sled::Tree,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// What this batch adds to the dedup index, written as one `xl/` entry.
+    index_log: Vec<(String, Record)>,
 }
 
 impl<'a> Tx<'a> {
@@ -120,34 +122,67 @@ fn hex_id(input: &str) -> String {
     hex::encode(&digest[..16])
 }
 
+/// A new mention's id: its first-seen time (microseconds since the epoch) then 8
+/// bytes of a hash of its first key, as 32 hex digits. Time-ordered ids put every
+/// new mention at the end of the store's key space, where appending is cheap, and
+/// keep the `m/` records in the order they were first seen.
+fn mention_id(now: DateTime<Utc>, seed: &str) -> String {
+    let micros = u64::try_from(now.timestamp_micros()).unwrap_or(0);
+    let digest = Sha256::digest(format!("v1|mention|{seed}").as_bytes());
+    format!("{micros:016x}{}", hex::encode(&digest[..8]))
+}
+
+/// One poll's items with everything that needs no lock worked out in advance (see
+/// [`Store::prepare`]).
+pub struct PreparedBatch(Vec<Prepared>);
+
+/// An item with everything that needs no lock worked out in advance: its dedup keys,
+/// fingerprints, signature and verdict.
+struct Prepared {
+    item: IngestItem,
+    tokens: Vec<String>,
+    keys: Vec<u128>,
+    fps: Vec<u64>,
+    sig: Sig,
+    verdict: Verdict,
+}
+
+impl Prepared {
+    fn new(item: IngestItem, triage: &dyn Fn(&IngestItem) -> Verdict) -> Prepared {
+        let tokens = fingerprint::tokens(&item.text);
+        Prepared {
+            keys: key_hashes(&item_keys(&item, &tokens)),
+            fps: fingerprint::winnow(&tokens),
+            sig: Sig::of(&tokens),
+            verdict: triage(&item),
+            tokens,
+            item,
+        }
+    }
+}
+
 /// Stable delivery id of one event about one mention to one notifier.
 pub fn delivery_id(mention_id: &str, notifier: &str, event: &str) -> String {
     hex_id(&format!("v1|delivery|{mention_id}|{notifier}|{event}"))
 }
 
-/// Add `keys` and `fps` to the mention's index record, in memory and in the batch.
-/// `known` says whether the mention may already have a record (false for new ones).
+/// Point `keys` and `fps` at the mention (with a new text's `sig`): in memory now,
+/// and in the batch's index log entry.
 fn index_mention(
     tx: &mut Tx<'_>,
     ix: &mut Index,
     id: &str,
-    known: bool,
     keys: &[u128],
     fps: &[u64],
-) -> Result<(), StoreError> {
-    let xkey = format!("x/{id}");
-    let mut rec = if known {
-        tx.get(xkey.as_bytes())?
-            .and_then(|v| Record::decode(&v))
-            .unwrap_or_default()
-    } else {
-        Record::default()
+    sig: Option<Sig>,
+) {
+    let rec = Record {
+        keys: keys.to_vec(),
+        fps: fps.to_vec(),
+        sig: sig.unwrap_or(Sig::UNKNOWN),
     };
-    if rec.merge(keys, fps) || rec.keys.is_empty() && rec.fps.is_empty() {
-        ix.add(id, &rec);
-        tx.insert(xkey.into_bytes(), rec.encode());
-    }
-    Ok(())
+    ix.add(id, &rec);
+    tx.index_log.push((id.to_string(), rec));
 }
 
 /// Dedup keys of an item, strongest first.
@@ -176,11 +211,36 @@ fn same_content(m: &Mention, item: &IngestItem) -> bool {
 }
 
 impl Store {
-    /// Store one poll's items. `triage` is called for new and changed items only.
+    /// Store one poll's items: [`Store::prepare`] then [`Store::ingest_prepared`].
     pub fn ingest(
         &self,
         cx: Ingest<'_>,
         items: Vec<IngestItem>,
+        triage: &dyn Fn(&IngestItem) -> Verdict,
+    ) -> Result<IngestReport, StoreError> {
+        self.ingest_prepared(cx, Store::prepare(items, triage), triage)
+    }
+
+    /// The part of an ingest that needs no lock: tokens, dedup keys, fingerprints,
+    /// and `triage`'s verdict on every item, so that polls classify in parallel.
+    pub fn prepare(
+        items: Vec<IngestItem>,
+        triage: &dyn Fn(&IngestItem) -> Verdict,
+    ) -> PreparedBatch {
+        PreparedBatch(
+            items
+                .into_iter()
+                .map(|item| Prepared::new(item, triage))
+                .collect(),
+        )
+    }
+
+    /// Dedup and store prepared items in one atomic batch. Writers take turns;
+    /// `triage` is called again only for a known mention whose content changed.
+    pub fn ingest_prepared(
+        &self,
+        cx: Ingest<'_>,
+        PreparedBatch(items): PreparedBatch,
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
         let mut guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
@@ -199,12 +259,13 @@ impl Store {
         &self,
         ix: &mut Index,
         cx: Ingest<'_>,
-        items: Vec<IngestItem>,
+        items: Vec<Prepared>,
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
         let mut tx = Tx {
             tree: &self.tree,
             writes: BTreeMap::new(),
+            index_log: Vec::new(),
         };
         let src_key = format!("src/{}", cx.source);
         let mut state: SourceState = match tx.get(src_key.as_bytes())? {
@@ -221,10 +282,15 @@ impl Store {
             state.baseline_done || published.is_some_and(|p| p >= window_start)
         };
 
-        for item in items {
-            let tokens = fingerprint::tokens(&item.text);
-            let keys = key_hashes(&item_keys(&item, &tokens));
-            let fps = fingerprint::winnow(&tokens);
+        for p in items {
+            let Prepared {
+                item,
+                tokens,
+                keys,
+                fps,
+                sig,
+                verdict,
+            } = p;
             let mut found: Option<(String, bool)> = None; // (id, matched by own platform id)
             for (i, k) in keys.iter().enumerate() {
                 if let Some(id) = ix.lookup(*k) {
@@ -234,7 +300,7 @@ impl Store {
                 }
             }
             if found.is_none() {
-                found = near_duplicate(&tx, ix, &tokens, &fps)?.map(|id| (id, false));
+                found = near_duplicate(&tx, ix, &tokens, &fps, &sig)?.map(|id| (id, false));
             }
 
             // A key whose mention is missing counts as no match (the insert repairs it).
@@ -304,8 +370,13 @@ impl Store {
                         }
                     }
                     // Point every key of this sighting at the mention.
-                    if keys.iter().any(|k| ix.lookup(*k).is_none()) {
-                        index_mention(&mut tx, ix, &id, true, &keys, &[])?;
+                    let unknown: Vec<u128> = keys
+                        .iter()
+                        .copied()
+                        .filter(|k| ix.lookup(*k).is_none())
+                        .collect();
+                    if !unknown.is_empty() {
+                        index_mention(&mut tx, ix, &id, &unknown, &[], None);
                     }
                     m.last_seen = cx.now;
                     if item.updated_at.is_some() {
@@ -327,8 +398,10 @@ impl Store {
                         if m.lang.is_none() {
                             m.lang = v.lang;
                         }
-                        let new_fps = fingerprint::winnow(&fingerprint::tokens(&m.text));
-                        index_mention(&mut tx, ix, &id, true, &[], &new_fps)?;
+                        let new_tokens = fingerprint::tokens(&m.text);
+                        let new_fps = fingerprint::winnow(&new_tokens);
+                        let new_sig = Some(Sig::of(&new_tokens));
+                        index_mention(&mut tx, ix, &id, &[], &new_fps, new_sig);
                         report.revised += 1;
                         if m.negative
                             && !was_negative
@@ -349,8 +422,8 @@ impl Store {
                         &cx,
                         &item,
                         &keys,
-                        &fps,
-                        triage,
+                        (&fps, sig),
+                        verdict,
                         &alert_allowed,
                         &mut report,
                     )?;
@@ -369,6 +442,11 @@ impl Store {
         state.items_total += cx.items_in_document as u64;
         state.new_total += report.new as u64;
         tx.insert(src_key.into_bytes(), to_json(&state));
+        if !tx.index_log.is_empty() {
+            let seq = self.db.generate_id()?;
+            let log = index::encode_log(&tx.index_log);
+            tx.insert(format!("{}{seq:016x}", index::LOG_PREFIX).into_bytes(), log);
+        }
         self.tree.apply_batch(tx.into_batch())?;
         Ok(report)
     }
@@ -381,8 +459,8 @@ impl Store {
         cx: &Ingest<'_>,
         item: &IngestItem,
         keys: &[u128],
-        fps: &[u64],
-        triage: &dyn Fn(&IngestItem) -> Verdict,
+        (fps, sig): (&[u64], Sig),
+        v: Verdict,
         alert_allowed: &dyn Fn(Option<DateTime<Utc>>) -> bool,
         report: &mut IngestReport,
     ) -> Result<(), StoreError> {
@@ -404,13 +482,12 @@ impl Store {
             keys.push(index::key_hash(&fallback));
         }
         let seed = format!("{:032x}", keys[0]);
-        let id = hex_id(&format!("v1|mention|{seed}"));
+        let id = mention_id(cx.now, &seed);
         let external_id = item
             .external_id
             .clone()
             .or_else(|| item.url.clone().filter(|_| item.url_is_key))
             .unwrap_or(fallback);
-        let v = triage(item);
         let m = Mention {
             id: id.clone(),
             source: cx.source.to_string(),
@@ -435,7 +512,7 @@ impl Store {
             sightings: Vec::new(),
         };
         tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
-        index_mention(tx, ix, &id, false, &keys, fps)?;
+        index_mention(tx, ix, &id, &keys, fps, Some(sig));
         report.new += 1;
         if m.negative && alert_allowed(m.published_at) {
             report.alerts_queued += queue_alerts(tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
@@ -466,11 +543,12 @@ fn near_duplicate(
     ix: &Index,
     tokens: &[String],
     fps: &[u64],
+    sig: &Sig,
 ) -> Result<Option<String>, StoreError> {
     if fps.is_empty() {
         return Ok(None);
     }
-    for id in ix.candidates(fps, MAX_CANDIDATES) {
+    for id in ix.candidates(fps, sig, MAX_CANDIDATES) {
         if let Some(m) = tx.mention(&id)? {
             let other = fingerprint::tokens(&m.text);
             if fingerprint::contains(&other, tokens) || fingerprint::contains(tokens, &other) {

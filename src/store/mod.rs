@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::fetch::Validators;
 use crate::mention::Mention;
 
-pub use ingest::{Ingest, IngestItem, IngestReport};
+pub use ingest::{Ingest, IngestItem, IngestReport, PreparedBatch};
 
 /// Version of the key scheme; bump and migrate when keys change.
 pub const SCHEMA_VERSION: u32 = 1;
