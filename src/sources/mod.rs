@@ -2,6 +2,7 @@
 //! never dedup: the pipeline in [`crate::daemon`] does that.
 
 pub mod feed;
+pub mod json;
 pub mod jsonld;
 
 use async_trait::async_trait;
