@@ -3,6 +3,7 @@
 
 pub mod feed;
 pub mod jsonld;
+pub mod localize;
 
 use async_trait::async_trait;
 
