@@ -2,6 +2,7 @@
 //! never dedup: the pipeline in [`crate::daemon`] does that.
 
 pub mod feed;
+pub mod html;
 pub mod jsonld;
 pub mod localize;
 
