@@ -2,8 +2,10 @@
 //! never dedup: the pipeline in [`crate::daemon`] does that.
 
 pub mod feed;
+pub mod html;
 pub mod json;
 pub mod jsonld;
+pub mod localize;
 
 use async_trait::async_trait;
 
