@@ -34,6 +34,8 @@ const MAX_SHORT: usize = 1024;
 /// Most items taken from one document.
 const MAX_ITEMS: usize = 5_000;
 /// sled page cache.
+/// One batch being stored while others are prepared: enough to keep two cores busy.
+const INGEST_SLOTS: usize = 3;
 const STORE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Everything a running instance needs.
@@ -49,6 +51,9 @@ pub struct App {
     /// Bounds polls in progress (fetched documents waiting for the store), so memory
     /// does not grow with the number of sources.
     polls: tokio::sync::Semaphore,
+    /// Bounds the fetched polls being prepared for the store or waiting for it, so
+    /// that prepared batches do not pile up in memory behind the one being stored.
+    ingest_slots: tokio::sync::Semaphore,
     /// Polls take turns at the store here, asynchronously, so that the ones waiting do
     /// not hold blocking threads that fetches and parsers need meanwhile.
     store_turn: tokio::sync::Mutex<()>,
@@ -106,6 +111,7 @@ impl App {
             outbox,
             notifier_ids,
             outbox_wake: Notify::new(),
+            ingest_slots: tokio::sync::Semaphore::new(INGEST_SLOTS),
             store_turn: tokio::sync::Mutex::new(()),
             polls,
         })
@@ -148,9 +154,11 @@ impl App {
                 let notifiers = self.notifier_ids.clone();
                 let backfill = self.cfg.daemon.backfill;
                 let sid = id.clone();
+                let sid2 = id.clone();
+                let slot = self.ingest_slots.acquire().await;
                 let (scfg, batch) = tokio::task::spawn_blocking(move || {
                     let items = normalize(&scfg, &platform, mentions);
-                    let batch = Store::prepare(items, &|item| triage(&scfg, item));
+                    let batch = Store::prepare(&sid2, now, items, &|item| triage(&scfg, item));
                     (scfg, batch)
                 })
                 .await
@@ -174,6 +182,7 @@ impl App {
                 .map_err(|e| store_failure(&id, e))?
                 .map_err(|e| store_failure(&id, e))?;
                 drop(turn);
+                drop(slot);
                 if report.alerts_queued > 0 {
                     self.outbox_wake.notify_one();
                 }

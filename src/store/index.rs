@@ -25,29 +25,37 @@ pub fn key_hash(key: &str) -> u128 {
     u128::from_be_bytes(d[..16].try_into().expect("16 bytes"))
 }
 
-/// A compact summary of a mention's current text: its token count and a 128-bit
-/// set of its token hashes. A run of tokens can only lie inside another text if it is
-/// no longer and its bits are a subset, so most false candidates are ruled out in
-/// memory, without loading them.
+/// A compact summary of a mention's current text: its token count and a 256-bit set
+/// of the hashes of its words and word pairs. A run of tokens can only lie inside
+/// another text if it is no longer and its bits are a subset, so most false
+/// candidates are ruled out in memory, without loading them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sig {
-    bits: [u64; 2],
+    bits: [u64; SIG_WORDS],
     len: u32,
 }
+
+const SIG_WORDS: usize = 4;
+const SIG_BITS: u64 = SIG_WORDS as u64 * 64;
 
 impl Sig {
     /// For records written before signatures existed: rules nothing out.
     pub const UNKNOWN: Sig = Sig {
-        bits: [u64::MAX; 2],
+        bits: [u64::MAX; SIG_WORDS],
         len: u32::MAX,
     };
 
     pub fn of(tokens: &[String]) -> Sig {
-        let mut bits = [0u64; 2];
-        for t in tokens {
-            let h = fingerprint::hash_tokens(std::slice::from_ref(t));
-            let b = (h % 128) as usize;
+        let mut bits = [0u64; SIG_WORDS];
+        let mut set = |h: u64| {
+            let b = (h % SIG_BITS) as usize;
             bits[b / 64] |= 1 << (b % 64);
+        };
+        for t in tokens {
+            set(fingerprint::hash_tokens(std::slice::from_ref(t)));
+        }
+        for pair in tokens.windows(2) {
+            set(fingerprint::hash_tokens(pair).rotate_left(17));
         }
         Sig {
             bits,
@@ -84,7 +92,7 @@ impl Record {
     const VERSION: u8 = 2;
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(25 + self.keys.len() * 16 + self.fps.len() * 8);
+        let mut out = Vec::with_capacity(41 + self.keys.len() * 16 + self.fps.len() * 8);
         out.push(Self::VERSION);
         out.extend_from_slice(&(self.keys.len() as u16).to_be_bytes());
         for k in &self.keys {
@@ -127,13 +135,12 @@ impl Record {
         let sig = if v == 1 {
             Sig::UNKNOWN
         } else {
-            let b0 = u64::from_be_bytes(take(8)?.try_into().ok()?);
-            let b1 = u64::from_be_bytes(take(8)?.try_into().ok()?);
-            let len = u32::from_be_bytes(take(4)?.try_into().ok()?);
-            Sig {
-                bits: [b0, b1],
-                len,
+            let mut bits = [0u64; SIG_WORDS];
+            for b in &mut bits {
+                *b = u64::from_be_bytes(take(8)?.try_into().ok()?);
             }
+            let len = u32::from_be_bytes(take(4)?.try_into().ok()?);
+            Sig { bits, len }
         };
         Some(Record { keys, fps, sig })
     }

@@ -134,27 +134,96 @@ fn mention_id(now: DateTime<Utc>, seed: &str) -> String {
 
 /// One poll's items with everything that needs no lock worked out in advance (see
 /// [`Store::prepare`]).
-pub struct PreparedBatch(Vec<Prepared>);
+pub struct PreparedBatch {
+    source: String,
+    now: DateTime<Utc>,
+    items: Vec<Prepared>,
+}
 
 /// An item with everything that needs no lock worked out in advance: its dedup keys,
-/// fingerprints, signature and verdict.
+/// fingerprints, signature, and the record it is stored as if it turns out new.
 struct Prepared {
     item: IngestItem,
     tokens: Vec<String>,
     keys: Vec<u128>,
     fps: Vec<u64>,
     sig: Sig,
-    verdict: Verdict,
+    fresh: Fresh,
+}
+
+/// The item as a new mention, ready to write.
+struct Fresh {
+    id: String,
+    /// The serialized [`Mention`].
+    record: Vec<u8>,
+    negative: bool,
+    published_at: Option<DateTime<Utc>>,
 }
 
 impl Prepared {
-    fn new(item: IngestItem, triage: &dyn Fn(&IngestItem) -> Verdict) -> Prepared {
+    fn new(
+        source: &str,
+        now: DateTime<Utc>,
+        item: IngestItem,
+        triage: &dyn Fn(&IngestItem) -> Verdict,
+    ) -> Prepared {
         let tokens = fingerprint::tokens(&item.text);
+        let mut keys = key_hashes(&item_keys(&item, &tokens));
+        // Items with no id, no item URL and a short text are keyed by their content.
+        let fallback = format!(
+            "k/x/{}/{:016x}",
+            source,
+            fingerprint::hash_tokens(&[
+                item.title.clone().unwrap_or_default(),
+                item.text.clone(),
+                item.author.clone().unwrap_or_default(),
+                item.published_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
+            ])
+        );
+        if keys.is_empty() {
+            keys.push(index::key_hash(&fallback));
+        }
+        let id = mention_id(now, &format!("{:032x}", keys[0]));
+        let v = triage(&item);
+        let m = Mention {
+            id: id.clone(),
+            source: source.to_string(),
+            platform: item.platform.clone(),
+            external_id: item
+                .external_id
+                .clone()
+                .or_else(|| item.url.clone().filter(|_| item.url_is_key))
+                .unwrap_or(fallback),
+            url: item.url.clone(),
+            author: item.author.clone(),
+            title: item.title.clone(),
+            text: item.text.clone(),
+            rating: item.rating,
+            rating_max: item.rating_max,
+            rating_min: item.rating_min,
+            published_at: item.published_at,
+            updated_at: item.updated_at,
+            lang: v.lang,
+            first_seen: now,
+            last_seen: now,
+            revision: 1,
+            negative: v.negative,
+            score: v.score,
+            reasons: v.reasons,
+            sightings: Vec::new(),
+        };
         Prepared {
-            keys: key_hashes(&item_keys(&item, &tokens)),
             fps: fingerprint::winnow(&tokens),
             sig: Sig::of(&tokens),
-            verdict: triage(&item),
+            fresh: Fresh {
+                id,
+                record: to_json(&m),
+                negative: m.negative,
+                published_at: m.published_at,
+            },
+            keys,
             tokens,
             item,
         }
@@ -218,21 +287,28 @@ impl Store {
         items: Vec<IngestItem>,
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
-        self.ingest_prepared(cx, Store::prepare(items, triage), triage)
+        let batch = Store::prepare(cx.source, cx.now, items, triage);
+        self.ingest_prepared(cx, batch, triage)
     }
 
-    /// The part of an ingest that needs no lock: tokens, dedup keys, fingerprints,
-    /// and `triage`'s verdict on every item, so that polls classify in parallel.
+    /// The part of an ingest that needs no lock, so that polls do it in parallel:
+    /// tokens, dedup keys, fingerprints, `triage`'s verdict on every item, and its
+    /// record as a new mention first seen `now` by `source` (the same `source` and
+    /// `now` must be passed to [`Store::ingest_prepared`]).
     pub fn prepare(
+        source: &str,
+        now: DateTime<Utc>,
         items: Vec<IngestItem>,
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> PreparedBatch {
-        PreparedBatch(
-            items
+        PreparedBatch {
+            source: source.to_string(),
+            now,
+            items: items
                 .into_iter()
-                .map(|item| Prepared::new(item, triage))
+                .map(|item| Prepared::new(source, now, item, triage))
                 .collect(),
-        )
+        }
     }
 
     /// Dedup and store prepared items in one atomic batch. Writers take turns;
@@ -240,18 +316,25 @@ impl Store {
     pub fn ingest_prepared(
         &self,
         cx: Ingest<'_>,
-        PreparedBatch(items): PreparedBatch,
+        mut batch: PreparedBatch,
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
-        let mut guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            *guard = Some(Index::load(&self.tree)?);
-        }
-        let result = self.ingest_locked(guard.as_mut().expect("index loaded"), cx, items, triage);
-        if result.is_err() {
-            // The batch was not applied; the index may point at what was not written.
-            *guard = None;
-        }
+        debug_assert!(batch.source == cx.source && batch.now == cx.now);
+        let result = {
+            let mut guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+            if guard.is_none() {
+                *guard = Some(Index::load(&self.tree)?);
+            }
+            let ix = guard.as_mut().expect("index loaded");
+            let result = self.ingest_locked(ix, cx, &mut batch.items, triage);
+            if result.is_err() {
+                // The batch was not applied; the index may point at what was not written.
+                *guard = None;
+            }
+            result
+        };
+        // The items are freed after the lock is released.
+        drop(batch);
         result
     }
 
@@ -259,7 +342,7 @@ impl Store {
         &self,
         ix: &mut Index,
         cx: Ingest<'_>,
-        items: Vec<Prepared>,
+        items: &mut [Prepared],
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
         let mut tx = Tx {
@@ -282,14 +365,14 @@ impl Store {
             state.baseline_done || published.is_some_and(|p| p >= window_start)
         };
 
-        for p in items {
+        for p in items.iter_mut() {
             let Prepared {
                 item,
                 tokens,
                 keys,
                 fps,
                 sig,
-                verdict,
+                fresh,
             } = p;
             let mut found: Option<(String, bool)> = None; // (id, matched by own platform id)
             for (i, k) in keys.iter().enumerate() {
@@ -300,7 +383,7 @@ impl Store {
                 }
             }
             if found.is_none() {
-                found = near_duplicate(&tx, ix, &tokens, &fps, &sig)?.map(|id| (id, false));
+                found = near_duplicate(&tx, ix, tokens, fps, sig)?.map(|id| (id, false));
             }
 
             // A key whose mention is missing counts as no match (the insert repairs it).
@@ -321,7 +404,7 @@ impl Store {
                             .as_deref()
                             .is_none_or(|x| x == m.external_id);
                     if same_origin {
-                        if !same_content(&m, &item) {
+                        if !same_content(&m, item) {
                             push_revision(&mut tx, &m, cx.now);
                             m.rating = item.rating;
                             m.rating_min = item.rating_min.or(m.rating_min);
@@ -346,7 +429,7 @@ impl Store {
                         }
                         let old_tokens = fingerprint::tokens(&m.text);
                         let fuller = tokens.len() > old_tokens.len()
-                            && fingerprint::contains(&tokens, &old_tokens);
+                            && fingerprint::contains(tokens, &old_tokens);
                         let gains_rating = m.rating.is_none() && item.rating.is_some();
                         if fuller || gains_rating {
                             push_revision(&mut tx, &m, cx.now);
@@ -416,17 +499,17 @@ impl Store {
                     tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
                 }
                 None => {
-                    self.insert_new(
-                        &mut tx,
-                        ix,
-                        &cx,
-                        &item,
-                        &keys,
-                        (&fps, sig),
-                        verdict,
-                        &alert_allowed,
-                        &mut report,
-                    )?;
+                    let id = std::mem::take(&mut fresh.id);
+                    tx.insert(
+                        format!("m/{id}").into_bytes(),
+                        std::mem::take(&mut fresh.record),
+                    );
+                    index_mention(&mut tx, ix, &id, keys, fps, Some(*sig));
+                    report.new += 1;
+                    if fresh.negative && alert_allowed(fresh.published_at) {
+                        report.alerts_queued +=
+                            queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
+                    }
                 }
             }
         }
@@ -449,75 +532,6 @@ impl Store {
         }
         self.tree.apply_batch(tx.into_batch())?;
         Ok(report)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn insert_new(
-        &self,
-        tx: &mut Tx<'_>,
-        ix: &mut Index,
-        cx: &Ingest<'_>,
-        item: &IngestItem,
-        keys: &[u128],
-        (fps, sig): (&[u64], Sig),
-        v: Verdict,
-        alert_allowed: &dyn Fn(Option<DateTime<Utc>>) -> bool,
-        report: &mut IngestReport,
-    ) -> Result<(), StoreError> {
-        // Items with no id, no item URL and a short text are keyed by their content.
-        let fallback = format!(
-            "k/x/{}/{:016x}",
-            cx.source,
-            fingerprint::hash_tokens(&[
-                item.title.clone().unwrap_or_default(),
-                item.text.clone(),
-                item.author.clone().unwrap_or_default(),
-                item.published_at
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default(),
-            ])
-        );
-        let mut keys = keys.to_vec();
-        if keys.is_empty() {
-            keys.push(index::key_hash(&fallback));
-        }
-        let seed = format!("{:032x}", keys[0]);
-        let id = mention_id(cx.now, &seed);
-        let external_id = item
-            .external_id
-            .clone()
-            .or_else(|| item.url.clone().filter(|_| item.url_is_key))
-            .unwrap_or(fallback);
-        let m = Mention {
-            id: id.clone(),
-            source: cx.source.to_string(),
-            platform: item.platform.clone(),
-            external_id,
-            url: item.url.clone(),
-            author: item.author.clone(),
-            title: item.title.clone(),
-            text: item.text.clone(),
-            rating: item.rating,
-            rating_max: item.rating_max,
-            rating_min: item.rating_min,
-            published_at: item.published_at,
-            updated_at: item.updated_at,
-            lang: v.lang.clone(),
-            first_seen: cx.now,
-            last_seen: cx.now,
-            revision: 1,
-            negative: v.negative,
-            score: v.score,
-            reasons: v.reasons,
-            sightings: Vec::new(),
-        };
-        tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
-        index_mention(tx, ix, &id, &keys, fps, Some(sig));
-        report.new += 1;
-        if m.negative && alert_allowed(m.published_at) {
-            report.alerts_queued += queue_alerts(tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
-        }
-        Ok(())
     }
 }
 
