@@ -1,5 +1,9 @@
-//! Sources turn one fetched document into raw mentions. They never write the store and
+//! Sources turn fetched documents into raw mentions. They never write the store and
 //! never dedup: the pipeline in [`crate::daemon`] does that.
+//!
+//! [`build`] makes the runtime source of a config entry; [`poll_pages`] is the
+//! pagination driver every type shares: a conditional first page, then the pages
+//! each one links to, up to the source's `max_pages`.
 
 pub mod feed;
 pub mod html;
@@ -7,11 +11,14 @@ pub mod json;
 pub mod jsonld;
 pub mod localize;
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
+use url::Url;
 
 use crate::config::{SourceConfig, SourceKind};
-use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
-use crate::mention::RawMention;
+use crate::fetch::{Body, FetchError, FetchOutcome, Fetcher, Request, Validators};
+use crate::mention::{AggregateRating, RawMention};
 
 /// Everything a source may use while polling.
 pub struct PollContext<'a> {
@@ -26,10 +33,41 @@ pub enum PollOutcome {
     /// The server said 304: nothing changed since the last poll.
     NotModified,
     Fetched {
+        /// The mentions of every page read, in page order.
         mentions: Vec<RawMention>,
-        /// Validators to send next time.
+        /// Validators to send next time (of the first page; empty when a later page
+        /// failed, so that the next poll reads every page again).
         validators: Validators,
+        /// Items found on all pages read, including those skipped for lack of
+        /// content (see [`Page::items_seen`]).
+        items_seen: usize,
+        /// The overall rating the pages show, if any (the first page's that has one).
+        aggregate: Option<AggregateRating>,
     },
+}
+
+/// What one page gave, whatever the source type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub mentions: Vec<RawMention>,
+    /// The next page, as the page links it.
+    pub next: Option<Url>,
+    /// Items found on the page, including those skipped for having no content: a
+    /// page whose items all come out empty has changed its markup.
+    pub items_seen: usize,
+    pub aggregate: Option<AggregateRating>,
+}
+
+impl Page {
+    /// A single page of mentions, every item kept.
+    pub fn of(mentions: Vec<RawMention>) -> Self {
+        Self {
+            items_seen: mentions.len(),
+            mentions,
+            next: None,
+            aggregate: None,
+        }
+    }
 }
 
 /// Why a poll failed. The kind decides how it is reported and whether backoff applies.
@@ -72,28 +110,101 @@ pub trait Source: Send + Sync {
     async fn poll(&self, cx: &PollContext<'_>) -> Result<PollOutcome, SourceError>;
 }
 
-/// Build the runtime source for a validated config entry.
-pub fn build(id: &str, cfg: &SourceConfig) -> Box<dyn Source> {
-    match cfg.kind {
+/// Build the runtime source for a validated config entry. Fails only when a secret
+/// cannot be read (it was there when the config was validated).
+pub fn build(id: &str, cfg: &SourceConfig) -> Result<Box<dyn Source>, String> {
+    Ok(match cfg.kind {
         SourceKind::Feed => Box::new(feed::FeedSource::new(id, cfg)),
         SourceKind::Jsonld => Box::new(jsonld::JsonLdSource::new(id, cfg)),
-    }
+        SourceKind::Html => Box::new(html::HtmlSource::new(id, cfg)),
+        SourceKind::Json => Box::new(json::JsonSource::new(id, cfg)?),
+    })
 }
 
-/// Fetch `url` conditionally and hand the body to `parse`.
-pub(crate) async fn fetch_and_parse(
+/// The pagination driver: read up to `max_pages` pages, starting at `first`.
+///
+/// * Page 1 is fetched conditionally (with the validators of the last poll): a 304
+///   is [`PollOutcome::NotModified`] and nothing else is fetched. Any failure on
+///   page 1 (fetch, parse, a consent or login wall) fails the poll.
+/// * Each later page is the previous one's [`Page::next`], fetched with a plain GET
+///   (`request` builds every request, so headers and secrets go to each page); the
+///   walk stops at `max_pages`, at a page without a next link, or at a URL already
+///   read (a loop).
+/// * **A failure on page 2 or later does not fail the poll**: the pages read so far
+///   are kept, a warning is logged, and the validators are dropped so that the next
+///   poll reads every page again instead of getting a 304 for page 1.
+///
+/// Mentions are merged in page order; `items_seen` is the sum over pages.
+pub(crate) async fn poll_pages(
     cx: &PollContext<'_>,
-    url: &url::Url,
-    parse: impl FnOnce(&[u8], Option<&str>, &url::Url) -> Result<Vec<RawMention>, SourceError>,
+    first: &Url,
+    max_pages: u32,
+    request: impl Fn(&Url) -> Request,
+    parse: impl Fn(&Body) -> Result<Page, SourceError>,
 ) -> Result<PollOutcome, SourceError> {
-    match cx.fetcher.fetch(url, cx.validators.as_ref()).await? {
-        FetchOutcome::NotModified => Ok(PollOutcome::NotModified),
-        FetchOutcome::Body(body) => {
-            let mentions = parse(&body.bytes, body.content_type.as_deref(), &body.final_url)?;
-            Ok(PollOutcome::Fetched {
-                mentions,
-                validators: body.validators,
-            })
+    let req = request(first).conditional(cx.validators.clone());
+    let body = match cx.fetcher.send(&req).await? {
+        FetchOutcome::NotModified => return Ok(PollOutcome::NotModified),
+        FetchOutcome::Body(body) => body,
+    };
+    let page = parse(&body)?;
+    let mut validators = body.validators.clone();
+    let mut seen: HashSet<Url> = [first, &body.final_url]
+        .into_iter()
+        .map(without_fragment)
+        .collect();
+    drop(body);
+    let mut mentions = page.mentions;
+    let mut items_seen = page.items_seen;
+    let mut aggregate = page.aggregate;
+    let mut next = page.next;
+    let mut pages = 1;
+    while let Some(url) = next.take() {
+        if pages >= max_pages {
+            tracing::debug!(pages, next = %url, "Stopping at max_pages.");
+            break;
+        }
+        if !seen.insert(without_fragment(&url)) {
+            tracing::debug!(pages, next = %url, "Next page was read already; stopping.");
+            break;
+        }
+        pages += 1;
+        let result = match cx.fetcher.send(&request(&url)).await {
+            Ok(FetchOutcome::Body(body)) => {
+                seen.insert(without_fragment(&body.final_url));
+                parse(&body)
+            }
+            // No validators were sent, so the fetcher reports a 304 as an error.
+            Ok(FetchOutcome::NotModified) => Err(SourceError::Parse {
+                url: url.to_string(),
+                reason: "unexpected 304 Not Modified".into(),
+            }),
+            Err(e) => Err(e.into()),
+        };
+        match result {
+            Ok(page) => {
+                mentions.extend(page.mentions);
+                items_seen += page.items_seen;
+                aggregate = aggregate.or(page.aggregate);
+                next = page.next;
+            }
+            Err(e) => {
+                tracing::warn!(page = pages, kind = e.kind(), error = %e, "A later page failed; keeping the pages read before it.");
+                validators = Validators::default();
+                break;
+            }
         }
     }
+    Ok(PollOutcome::Fetched {
+        mentions,
+        validators,
+        items_seen,
+        aggregate,
+    })
+}
+
+fn without_fragment(url: &Url) -> Url {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    u
 }
