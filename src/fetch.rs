@@ -1016,6 +1016,192 @@ mod tests {
         );
     }
 
+    /// A server that answers 200 "ok" to every request, recording the heads.
+    async fn ok_server() -> (SocketAddr, Seen) {
+        serve(|_, s| reply(s, response("200 OK", &[], b"ok"))).await
+    }
+
+    /// A server redirecting every request to `location` with `status`.
+    async fn redirecting(status: &'static str, location: String) -> (SocketAddr, Seen) {
+        serve(move |_, s| {
+            let location = location.clone();
+            async move { reply(s, response(status, &[("Location", &location)], b"")).await }
+        })
+        .await
+    }
+
+    fn secret_request(u: Url) -> Request {
+        Request::get(u)
+            .header(reqwest::header::AUTHORIZATION, "Bearer {secret}")
+            .header(HeaderName::from_static("x-api-key"), "{secret}")
+            .header(HeaderName::from_static("accept"), "application/json")
+            .secret("{secret}", Secret::new("t0p/s3cret"))
+    }
+
+    #[tokio::test]
+    async fn secrets_are_filled_in_when_sent_and_never_shown() {
+        let (addr, seen) = serve(|head, s| async move {
+            let status = if head.starts_with("get /missing") {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            reply(s, response(status, &[], b"[]")).await
+        })
+        .await;
+        let f = fetcher(&cfg());
+        let u = Url::parse(&format!(
+            "http://{addr}/v1/{{secret}}/reviews?key={{secret}}&q=1"
+        ))
+        .unwrap();
+        let FetchOutcome::Body(b) = f.send(&secret_request(u.clone())).await.unwrap() else {
+            panic!("expected a body");
+        };
+        let heads = seen.lock().unwrap().clone();
+        let head = &heads[0].1;
+        // In the URL percent-encoded, in headers as is (the test server lower-cases).
+        assert!(
+            head.starts_with("get /v1/t0p%2fs3cret/reviews?key=t0p%2fs3cret&q=1 "),
+            "{head}"
+        );
+        assert_eq!(header(head, "authorization"), Some("bearer t0p/s3cret"));
+        assert_eq!(header(head, "x-api-key"), Some("t0p/s3cret"));
+        assert_eq!(header(head, "accept"), Some("application/json"));
+        // What comes back keeps the placeholder.
+        assert_eq!(b.final_url, u);
+        assert!(!format!("{:?}", secret_request(u)).contains("s3cret"));
+
+        let missing = Url::parse(&format!("http://{addr}/missing?key={{secret}}")).unwrap();
+        let err = f.send(&secret_request(missing)).await.unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.contains("key={secret}") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    /// Why the fetcher follows redirects itself: reqwest's own policy drops
+    /// `Authorization` on a redirect to another host but keeps other headers.
+    #[tokio::test]
+    async fn reqwest_default_redirects_keep_custom_headers_across_hosts() {
+        let (target, seen) = ok_server().await;
+        let (start, _) = redirecting("302 Found", format!("http://{target}/landing")).await;
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        client
+            .get(url(start, "/"))
+            .header("authorization", "Bearer x")
+            .header("x-api-key", "k")
+            .send()
+            .await
+            .unwrap();
+        let head = seen.lock().unwrap()[0].1.clone();
+        assert_eq!(header(&head, "authorization"), None);
+        assert_eq!(header(&head, "x-api-key"), Some("k"), "{head}");
+    }
+
+    #[tokio::test]
+    async fn redirect_to_another_origin_drops_every_extra_header() {
+        let (target, seen) = ok_server().await;
+        let (start, start_seen) =
+            redirecting("302 Found", format!("http://{target}/landing")).await;
+        let f = fetcher(&cfg());
+        let FetchOutcome::Body(b) = f.send(&secret_request(url(start, "/r"))).await.unwrap() else {
+            panic!("expected a body");
+        };
+        assert_eq!(b.final_url, url(target, "/landing"));
+        let first = start_seen.lock().unwrap()[0].1.clone();
+        assert_eq!(header(&first, "x-api-key"), Some("t0p/s3cret"));
+        let head = seen.lock().unwrap()[0].1.clone();
+        for h in ["authorization", "x-api-key"] {
+            assert_eq!(
+                header(&head, h),
+                None,
+                "{h} must not reach another host: {head}"
+            );
+        }
+        // reqwest's default Accept, not the configured one.
+        assert_eq!(header(&head, "accept"), Some("*/*"));
+        // No Referer leaks the first URL either.
+        assert_eq!(header(&head, "referer"), None);
+    }
+
+    #[tokio::test]
+    async fn redirect_on_the_same_origin_keeps_headers_and_hides_the_secret() {
+        let (addr, seen) = serve(|head, s| async move {
+            let resp = if head.starts_with("get /start") {
+                // The server echoes the key into the new location.
+                response("301 Moved", &[("Location", "/moved?key=t0p%2Fs3cret")], b"")
+            } else {
+                response("200 OK", &[], b"ok")
+            };
+            reply(s, resp).await
+        })
+        .await;
+        let f = fetcher(&cfg());
+        let u = Url::parse(&format!("http://{addr}/start?key={{secret}}")).unwrap();
+        let FetchOutcome::Body(b) = f.send(&secret_request(u)).await.unwrap() else {
+            panic!("expected a body");
+        };
+        let heads = seen.lock().unwrap().clone();
+        assert_eq!(heads.len(), 2);
+        assert_eq!(header(&heads[1].1, "x-api-key"), Some("t0p/s3cret"));
+        assert_eq!(
+            b.final_url.as_str(),
+            format!("http://{addr}/moved?key={{secret}}")
+        );
+    }
+
+    #[tokio::test]
+    async fn post_sends_its_body_and_see_other_turns_into_get() {
+        let (addr, seen) = serve(|head, s| async move {
+            let resp = if head.starts_with("post /token") {
+                response("303 See Other", &[("Location", "/done")], b"")
+            } else {
+                response("200 OK", &[], b"{}")
+            };
+            reply(s, resp).await
+        })
+        .await;
+        let f = fetcher(&cfg());
+        let req = Request::post(
+            url(addr, "/token"),
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+            b"grant_type=client_credentials".to_vec(),
+        );
+        assert!(matches!(f.send(&req).await, Ok(FetchOutcome::Body(_))));
+        let heads = seen.lock().unwrap().clone();
+        assert!(heads[0].1.starts_with("post /token "), "{}", heads[0].1);
+        assert_eq!(
+            header(&heads[0].1, "content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(header(&heads[0].1, "content-length"), Some("29"));
+        assert!(heads[1].1.starts_with("get /done "), "{}", heads[1].1);
+        assert_eq!(header(&heads[1].1, "content-length"), None);
+    }
+
+    #[tokio::test]
+    async fn a_body_is_never_resent_to_another_origin() {
+        let (target, seen) = ok_server().await;
+        let (start, _) =
+            redirecting("307 Temporary Redirect", format!("http://{target}/steal")).await;
+        let req = Request::post(
+            url(start, "/token"),
+            HeaderValue::from_static("application/json"),
+            b"{\"client_secret\":\"x\"}".to_vec(),
+        );
+        let err = fetcher(&cfg()).send(&req).await.unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{err}");
+        assert!(seen.lock().unwrap().is_empty());
+        // And a file URL takes no body.
+        let req = Request::post(
+            Url::parse("file:///tmp/x.json").unwrap(),
+            HeaderValue::from_static("application/json"),
+            b"{}".to_vec(),
+        );
+        assert!(fetcher(&cfg()).send(&req).await.is_err());
+    }
+
     #[tokio::test]
     async fn unsolicited_304_is_a_status_error() {
         let (addr, _) = serve(|_, s| reply(s, response("304 Not Modified", &[], b""))).await;

@@ -757,8 +757,10 @@ fn section<T: DeserializeOwned>(
                 .and_then(|m| m.split('`').next())
             {
                 let field = field.to_string();
+                // The error points at the key itself, or at the table holding it
+                // (an inline table read by a hand-written visitor).
                 if !key.ends_with(&format!(".{field}")) {
-                    key = format!("{path}.{field}");
+                    key = format!("{key}.{field}");
                 }
                 message = format!(
                     "unknown key{}",

@@ -524,3 +524,298 @@ fn validate_json_request(
         o.secret_env.as_deref(),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{Config, ConfigError};
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_str_at(text, Path::new("/etc/reviewradar/test.toml"))
+    }
+
+    /// "line: key: message" of every problem.
+    fn problems(text: &str) -> String {
+        match load(text) {
+            Ok(_) => String::new(),
+            Err(e) => e
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}: {}", p.line.unwrap_or(0), p.key, p.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    const HTML: &str = r#"[sources.shop]
+type = "html"
+url = "https://reviews.example/shop/kettlewerk"
+max_pages = 3
+item = "div.review"
+next = "a.next"
+[sources.shop.fields]
+id = { attr = "data-id" }
+text = ".body"
+rating = { selector = ".stars", attr = "aria-label" }
+date = { selector = "time", attr = "datetime" }
+"#;
+
+    const JSON: &str = r#"[sources.api]
+type = "json"
+url = "https://api.example/v2/places/42/reviews?lang=de"
+max_pages = 4
+headers = { Authorization = "Bearer {secret}", Accept = "application/json" }
+secret_env = "REVIEWRADAR_TEST_API_TOKEN"
+items = "/reviews"
+next_cursor = "/next"
+cursor_param = "cursor"
+rating_max = 5
+[sources.api.fields]
+id = "/id"
+text = "/comment"
+rating = "/stars"
+date = "/created"
+"#;
+
+    fn set_token() {
+        // SAFETY: no test reads this variable concurrently with a write of another value.
+        unsafe { std::env::set_var("REVIEWRADAR_TEST_API_TOKEN", "t0ken") };
+    }
+
+    #[test]
+    fn html_source_reads_its_mapping_and_pages() {
+        let c = load(HTML).unwrap_or_else(|e| panic!("{e}"));
+        let s = &c.sources["shop"];
+        assert_eq!(s.kind, SourceKind::Html);
+        assert_eq!(s.kind.as_str(), "html");
+        let SourceOptions::Html(o) = &s.options else {
+            panic!("{:?}", s.options)
+        };
+        assert_eq!(o.max_pages.get(), 3);
+        assert_eq!(o.mapping.item, "div.review");
+        assert_eq!(o.mapping.next.as_deref(), Some("a.next"));
+        assert!(o.mapping.fields.rating.is_some());
+        // max_pages defaults to 1.
+        let c = load(&HTML.replace("max_pages = 3\n", "")).unwrap();
+        assert_eq!(c.sources["shop"].options.max_pages(), 1);
+    }
+
+    #[test]
+    fn json_source_reads_request_keys_and_mapping() {
+        set_token();
+        let c = load(JSON).unwrap_or_else(|e| panic!("{e}"));
+        let s = &c.sources["api"];
+        let SourceOptions::Json(o) = &s.options else {
+            panic!("{:?}", s.options)
+        };
+        assert_eq!(o.max_pages.get(), 4);
+        assert_eq!(o.headers["Authorization"], "Bearer {secret}");
+        assert_eq!(o.secret_env.as_deref(), Some("REVIEWRADAR_TEST_API_TOKEN"));
+        assert_eq!(o.mapping.items, "/reviews");
+        assert_eq!(o.mapping.cursor_param.as_deref(), Some("cursor"));
+        assert!(o.uses_secret(&s.url));
+        // `{secret}` in a path is found after the URL parser encoded it.
+        let c = load(
+            &JSON
+                .replace("v2/places", "v2/{secret}/places")
+                .replace("Bearer {secret}", "none"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.sources["api"].url.as_str().contains("%7Bsecret%7D"));
+    }
+
+    #[test]
+    fn jsonld_source_pages() {
+        let c = load("[sources.p]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\nmax_pages = 5\npage_param = \"page\"\n").unwrap();
+        let SourceOptions::Jsonld(o) = &c.sources["p"].options else {
+            panic!()
+        };
+        assert_eq!(
+            (o.max_pages.get(), o.page_param.as_deref()),
+            (5, Some("page"))
+        );
+        let c = load("[sources.p]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\n").unwrap();
+        assert_eq!(
+            c.sources["p"].options,
+            SourceOptions::Jsonld(JsonldOptions::default())
+        );
+        let c = load("[sources.f]\ntype = \"feed\"\nurl = \"https://shop.example/f\"\n").unwrap();
+        assert_eq!(c.sources["f"].options, SourceOptions::Feed);
+    }
+
+    #[test]
+    fn nested_unknown_keys_name_line_and_full_key() {
+        let p = problems(&HTML.replace("text = \".body\"", "ratng = \".stars\""));
+        assert!(
+            p.contains("9: sources.shop.fields.ratng: unknown key"),
+            "{p}"
+        );
+        set_token();
+        let p = problems(&JSON.replace("text = \"/comment\"", "txt = \"/comment\""));
+        assert!(p.contains("13: sources.api.fields.txt: unknown key"), "{p}");
+        let p = problems(&HTML.replace("id = { attr", "id = { atr"));
+        assert!(p.contains("8: sources.shop.fields.id"), "{p}");
+        assert!(p.contains("unknown key"), "{p}");
+    }
+
+    #[test]
+    fn keys_of_another_type_or_none_are_named() {
+        let p = problems(
+            "[sources.f]\ntype = \"feed\"\nurl = \"https://shop.example/f\"\nitem = \"div\"\nmax_pages = 2\n\n[sources.j]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\nheaders = { A = \"b\" }\ncolour = \"red\"\n",
+        );
+        assert!(
+            p.contains("4: sources.f.item: not a key of a feed source (it belongs to html)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("10: sources.j.headers: not a key of a jsonld source (it belongs to json)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("11: sources.j.colour: unknown key; expected one of: `type`"),
+            "{p}"
+        );
+        assert!(p.contains("`max_pages`, `page_param`"), "{p}");
+    }
+
+    #[test]
+    fn max_pages_is_bounded() {
+        let p = problems(&HTML.replace("max_pages = 3", "max_pages = 0"));
+        assert!(p.starts_with("4: sources.shop.max_pages:"), "{p}");
+        let p = problems(&HTML.replace("max_pages = 3", "max_pages = 51"));
+        assert_eq!(p, "4: sources.shop.max_pages: must be between 1 and 50");
+        let p = problems(&HTML.replace("max_pages = 3", "max_pages = \"all\""));
+        assert!(p.starts_with("4: sources.shop.max_pages:"), "{p}");
+    }
+
+    #[test]
+    fn mapping_problems_carry_the_source_prefix() {
+        let p = problems(
+            &HTML
+                .replace("item = \"div.review\"", "item = \"div[\"")
+                .replace("next = \"a.next\"", "next = \"a.next\"\npage_param = \"p\""),
+        );
+        assert!(
+            p.contains("5: sources.shop.item: invalid CSS selector"),
+            "{p}"
+        );
+        assert!(
+            p.contains("7: sources.shop.page_param: set either `next` or `page_param`"),
+            "{p}"
+        );
+        let p = problems(&HTML.replace(
+            "text = \".body\"",
+            "text = { selector = \".b\", format = \"%d\" }",
+        ));
+        assert!(
+            p.contains("9: sources.shop.fields.text.format: only date fields"),
+            "{p}"
+        );
+        set_token();
+        let p = problems(&JSON.replace("items = \"/reviews\"", "items = \"reviews\""));
+        assert!(
+            p.contains("7: sources.api.items: \"reviews\" is not a JSON pointer"),
+            "{p}"
+        );
+        let p = problems(&JSON.replace("cursor_param = \"cursor\"\n", ""));
+        assert!(
+            p.contains("sources.api.cursor_param: is required with next_cursor"),
+            "{p}"
+        );
+        let p = problems(
+            "[sources.p]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\npage_param = \" \"\n",
+        );
+        assert!(
+            p.contains("4: sources.p.page_param: must be a query parameter"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn secrets_and_headers_are_checked() {
+        // {secret} used but no secret configured.
+        let p = problems(&JSON.replace("secret_env = \"REVIEWRADAR_TEST_API_TOKEN\"\n", ""));
+        assert!(
+            p.contains("sources.api.secret_file: url or headers use {secret}: set secret_file or secret_env"),
+            "{p}"
+        );
+        // A secret file that does not exist, like notifiers.
+        let p = problems(&JSON.replace(
+            "secret_env = \"REVIEWRADAR_TEST_API_TOKEN\"",
+            "secret_file = \"/nonexistent/api-token\"",
+        ));
+        assert!(
+            p.contains("6: sources.api.secret_file: cannot read /nonexistent/api-token"),
+            "{p}"
+        );
+        let p = problems(&JSON.replace(
+            "REVIEWRADAR_TEST_API_TOKEN",
+            "REVIEWRADAR_TEST_UNSET_VARIABLE_4711",
+        ));
+        assert!(
+            p.contains("6: sources.api.secret_env: environment variable REVIEWRADAR_TEST_UNSET_VARIABLE_4711 is not set"),
+            "{p}"
+        );
+        // A secret nobody uses is a mistake.
+        set_token();
+        let p = problems(&JSON.replace("Bearer {secret}", "Bearer fixed"));
+        assert!(
+            p.contains("6: sources.api.secret_env: is set, but neither url nor a header value uses {secret}"),
+            "{p}"
+        );
+        // Header names and reserved headers.
+        let p = problems(
+            &JSON
+                .replace("Accept =", "\"Bad Header\" =")
+                .replace("Authorization =", "Host = \"x\", Authorization ="),
+        );
+        assert!(
+            p.contains("5: sources.api.headers.Bad Header: is not a valid header name"),
+            "{p}"
+        );
+        assert!(
+            p.contains("5: sources.api.headers.Host: is set by reviewradar itself"),
+            "{p}"
+        );
+        let p = problems(&JSON.replace("application/json", "a\\nb"));
+        assert!(
+            p.contains("sources.api.headers.Accept: is not a valid header value"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn relative_secret_file_follows_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "abc\n").unwrap();
+        let text = JSON.replace(
+            "secret_env = \"REVIEWRADAR_TEST_API_TOKEN\"",
+            "secret_file = \"token\"",
+        );
+        let c = Config::from_str_at(&text, &dir.path().join("c.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let SourceOptions::Json(o) = &c.sources["api"].options else {
+            panic!()
+        };
+        assert_eq!(
+            o.secret_file.as_deref(),
+            Some(dir.path().join("token").as_path())
+        );
+    }
+
+    #[test]
+    fn the_type_must_be_known() {
+        let p =
+            problems("[sources.b]\ntype = \"rss\"\nurl = \"https://x.example\"\nitem = \"x\"\n");
+        assert!(p.contains("2: sources.b.type:"), "{p}");
+        assert!(p.contains("html"), "the message lists the types: {p}");
+        // Without a valid type, keys of the types are not judged.
+        assert!(!p.contains("sources.b.item"), "{p}");
+    }
+}

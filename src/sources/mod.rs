@@ -208,3 +208,128 @@ fn without_fragment(url: &Url) -> Url {
     u.set_fragment(None);
     u
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::HttpConfig;
+
+    /// Pages `p1` … `pN` in a temp dir; each body names its next page (or nothing).
+    fn pages(dir: &std::path::Path, chain: &[(&str, &str)]) -> Url {
+        for (name, next) in chain {
+            std::fs::write(dir.join(name), next).unwrap();
+        }
+        Url::from_file_path(dir.join(chain[0].0)).unwrap()
+    }
+
+    /// A page per file: one mention named after the file, next = the body (a file
+    /// name), "FAIL" fails the page, "BLOCK" is a wall.
+    fn parse(body: &Body) -> Result<Page, SourceError> {
+        let text = String::from_utf8_lossy(&body.bytes).trim().to_string();
+        let url = body.final_url.to_string();
+        match text.as_str() {
+            "FAIL" => Err(SourceError::Parse {
+                url,
+                reason: "bad page".into(),
+            }),
+            "BLOCK" => Err(SourceError::Blocked {
+                url,
+                reason: "consent wall".into(),
+            }),
+            next => Ok(Page {
+                mentions: vec![RawMention {
+                    text: body.final_url.path().rsplit('/').next().unwrap().into(),
+                    ..RawMention::default()
+                }],
+                next: (!next.is_empty()).then(|| body.final_url.join(next).unwrap()),
+                items_seen: 2,
+                aggregate: None,
+            }),
+        }
+    }
+
+    async fn poll(
+        first: &Url,
+        max: u32,
+        validators: Option<Validators>,
+    ) -> Result<PollOutcome, SourceError> {
+        let fetcher = Fetcher::new(&HttpConfig::default(), "test/0").unwrap();
+        let cx = PollContext {
+            fetcher: &fetcher,
+            validators,
+        };
+        poll_pages(&cx, first, max, |u| Request::get(u.clone()), parse).await
+    }
+
+    fn texts(o: &PollOutcome) -> Vec<String> {
+        match o {
+            PollOutcome::Fetched { mentions, .. } => {
+                mentions.iter().map(|m| m.text.clone()).collect()
+            }
+            PollOutcome::NotModified => vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn follows_next_pages_up_to_max_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = pages(dir.path(), &[("p1", "p2"), ("p2", "p3"), ("p3", "")]);
+        let all = poll(&first, 50, None).await.unwrap();
+        assert_eq!(texts(&all), ["p1", "p2", "p3"]);
+        let PollOutcome::Fetched {
+            items_seen,
+            validators,
+            ..
+        } = &all
+        else {
+            panic!()
+        };
+        assert_eq!(*items_seen, 6, "the sum over pages");
+        assert!(validators.last_modified.is_some(), "page 1's validators");
+        assert_eq!(texts(&poll(&first, 2, None).await.unwrap()), ["p1", "p2"]);
+        assert_eq!(texts(&poll(&first, 1, None).await.unwrap()), ["p1"]);
+    }
+
+    #[tokio::test]
+    async fn a_loop_stops_at_the_repeated_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = pages(dir.path(), &[("p1", "p2"), ("p2", "p1#again")]);
+        assert_eq!(texts(&poll(&first, 50, None).await.unwrap()), ["p1", "p2"]);
+    }
+
+    #[tokio::test]
+    async fn a_later_failure_keeps_earlier_pages_and_drops_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = pages(dir.path(), &[("p1", "p2"), ("p2", "p3"), ("p3", "FAIL")]);
+        let o = poll(&first, 50, None).await.unwrap();
+        assert_eq!(texts(&o), ["p1", "p2"]);
+        let PollOutcome::Fetched { validators, .. } = o else {
+            panic!()
+        };
+        assert_eq!(
+            validators,
+            Validators::default(),
+            "the next poll reads every page"
+        );
+        // A missing page 2 (a fetch error) is no different.
+        let first = pages(dir.path(), &[("q1", "gone")]);
+        assert_eq!(texts(&poll(&first, 50, None).await.unwrap()), ["q1"]);
+    }
+
+    #[tokio::test]
+    async fn page_one_failures_fail_the_poll_and_304_reads_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = pages(dir.path(), &[("b1", "BLOCK")]);
+        let err = poll(&blocked, 5, None).await.unwrap_err();
+        assert_eq!(err.kind(), "blocked");
+        let missing = Url::from_file_path(dir.path().join("nothing")).unwrap();
+        assert!(poll(&missing, 5, None).await.is_err());
+
+        let first = pages(dir.path(), &[("p1", "p2"), ("p2", "")]);
+        let PollOutcome::Fetched { validators, .. } = poll(&first, 5, None).await.unwrap() else {
+            panic!()
+        };
+        let again = poll(&first, 5, Some(validators)).await.unwrap();
+        assert!(matches!(again, PollOutcome::NotModified), "{again:?}");
+    }
+}
