@@ -739,7 +739,8 @@ async fn shipped_configs_validate_and_the_demo_runs_offline() {
     c.args(["check-config", "--config"])
         .arg(root.join("config/example.toml"));
     c.env("REVIEWRADAR_SMTP_PASSWORD", "x")
-        .env("REVIEWRADAR_WEBHOOK_SECRET", "y");
+        .env("REVIEWRADAR_WEBHOOK_SECRET", "y")
+        .env("REVIEWRADAR_REVIEWS_API_TOKEN", "z");
     let out = c.output().await.unwrap();
     assert_eq!(
         out.status.code(),

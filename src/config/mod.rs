@@ -934,6 +934,42 @@ mod tests {
             "to",
             "secret_file",
             "secret_env",
+            // Source types and their options.
+            "jsonld",
+            "html",
+            "json",
+            "max_pages",
+            "page_param",
+            "item",
+            "next",
+            "fields",
+            "selector",
+            "attr",
+            "count",
+            "format",
+            "min",
+            "headers",
+            "items",
+            "next_url",
+            "next_cursor",
+            "cursor_param",
+            "rating_min",
+            "rating_max",
+            "pointer",
+            "pointers",
+            "template",
+            "map",
+            // Fields of both mappings.
+            "id",
+            "author",
+            "title",
+            "text",
+            "rating",
+            "date",
+            "updated",
+            "lang",
+            "reply",
+            "reply_date",
             "retry",
             "initial",
             "max",
@@ -963,9 +999,18 @@ mod tests {
         unsafe {
             std::env::set_var("REVIEWRADAR_SMTP_PASSWORD", "x");
             std::env::set_var("REVIEWRADAR_WEBHOOK_SECRET", "y");
+            std::env::set_var("REVIEWRADAR_REVIEWS_API_TOKEN", "z");
         }
         let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.sources.len(), 4);
+        let kinds: Vec<&str> = c.sources.values().map(|s| s.kind.as_str()).collect();
+        for kind in SourceKind::ALL {
+            assert!(
+                kinds.contains(&kind.as_str()),
+                "no {} source",
+                kind.as_str()
+            );
+        }
         assert_eq!(c.notifiers.len(), 2);
     }
 }

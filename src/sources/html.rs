@@ -24,7 +24,7 @@
 //! ```
 //!
 //! [`HtmlSource`] is the source of a `type = "html"` entry: it reads up to `max_pages`
-//! pages with the mapping, through [`super::poll_pages`].
+//! pages with the mapping, through `sources::poll_pages`.
 //!
 //! Values are plain text: the text content of the element (entities decoded by the
 //! HTML parser, `script`/`style`/`noscript`/`template` content left out, block

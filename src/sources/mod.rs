@@ -1,7 +1,7 @@
 //! Sources turn fetched documents into raw mentions. They never write the store and
 //! never dedup: the pipeline in [`crate::daemon`] does that.
 //!
-//! [`build`] makes the runtime source of a config entry; [`poll_pages`] is the
+//! [`build`] makes the runtime source of a config entry; `poll_pages` is the
 //! pagination driver every type shares: a conditional first page, then the pages
 //! each one links to, up to the source's `max_pages`.
 
@@ -331,5 +331,94 @@ mod tests {
         };
         let again = poll(&first, 5, Some(validators)).await.unwrap();
         assert!(matches!(again, PollOutcome::NotModified), "{again:?}");
+    }
+}
+
+/// The worked examples of the README's "Sources" section work as documented.
+#[cfg(test)]
+mod readme_examples {
+    use super::*;
+    use crate::config::{Config, SourceOptions};
+
+    /// The fenced blocks of `lang` after `marker` in the README, in order.
+    fn blocks(marker: &str, lang: &str) -> Vec<String> {
+        let readme = include_str!("../../README.md");
+        let rest = &readme[readme.find(marker).expect("marker in README")..];
+        let fence = format!("```{lang}\n");
+        rest.split(&fence)
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap().to_string())
+            .collect()
+    }
+
+    fn config(toml: &str) -> Config {
+        Config::from_str_at(toml, std::path::Path::new("/etc/reviewradar/config.toml"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn html_example() {
+        let html = &blocks("A review site we never heard of", "html")[0];
+        let cfg = config(&blocks("A review site we never heard of", "toml")[0]);
+        let s = &cfg.sources["shopkritik"];
+        let SourceOptions::Html(o) = &s.options else {
+            panic!()
+        };
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-04T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let page = html::extract(html, &s.url, &o.mapping, now).unwrap();
+        let m = &page.mentions[0];
+        assert_eq!(m.external_id.as_deref(), Some("88121"));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://shopkritik.example/kritik/88121")
+        );
+        assert_eq!(m.title.as_deref(), Some("Nie wieder"));
+        assert_eq!(m.author.as_deref(), Some("Jana M."));
+        assert_eq!((m.rating, m.rating_max), (Some(1.0), Some(5.0)));
+        assert_eq!(m.text, "Paket kam nie an, Support antwortet nicht.");
+        assert_eq!(m.lang.as_deref(), Some("de"));
+        assert!(m.published_at.is_some());
+        let reply = m.reply.as_ref().unwrap();
+        assert_eq!(reply.text, "Das tut uns leid, bitte schreiben Sie uns.");
+        assert!(reply.at.is_some(), "\"3. März 2026\" is read");
+        assert_eq!(
+            page.next.as_ref().map(Url::as_str),
+            Some("https://shopkritik.example/shops/kettlewerk?seite=2")
+        );
+    }
+
+    #[test]
+    fn json_example() {
+        let body = &blocks("A made-up review API", "json")[0];
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "x").unwrap();
+        let toml = blocks("A made-up review API", "toml")[0].replace(
+            "/etc/reviewradar/reviews-api-token",
+            &token.display().to_string(),
+        );
+        let cfg = config(&toml);
+        let s = &cfg.sources["reviews-api"];
+        let SourceOptions::Json(o) = &s.options else {
+            panic!()
+        };
+        let page = json::extract(body.as_bytes(), &s.url, &o.mapping).unwrap();
+        let m = &page.mentions[0];
+        assert_eq!(m.external_id.as_deref(), Some("r-5512"));
+        assert_eq!(m.url.as_deref(), Some("https://reviews.example/r/r-5512"));
+        assert_eq!(m.rating, Some(1.0));
+        assert_eq!(m.author.as_deref(), Some("Sam K."));
+        assert_eq!(
+            m.reply.as_ref().unwrap().text,
+            "Sorry! We sent a replacement."
+        );
+        assert_eq!(
+            page.next.as_ref().map(Url::as_str),
+            Some(
+                "https://api.reviews.example/v1/shops/kettlewerk/reviews?limit=50&cursor=eyJwIjoyfQ"
+            )
+        );
     }
 }
