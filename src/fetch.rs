@@ -184,7 +184,9 @@ fn fill_url(url: &Url, secrets: &[(String, Secret)]) -> Option<Url> {
 }
 
 /// A real URL (after redirects, or a link a server sent back) with every secret
-/// replaced by its placeholder again, so it can be shown and stored.
+/// replaced by its placeholder again, so it can be shown and stored. Replacing is
+/// textual: a (pointlessly) short secret may also replace unrelated text, which can
+/// only hide, never reveal.
 pub fn templatize(url: &Url, secrets: &[(String, Secret)]) -> Url {
     if secrets.is_empty() {
         return url.clone();

@@ -684,6 +684,15 @@ impl Config {
                     humantime::format_duration(s.interval)
                 ));
             }
+            if let SourceOptions::Json(o) = &s.options
+                && remote
+                && s.url.scheme() == "http"
+                && o.uses_secret(&s.url)
+            {
+                w.push(format!(
+                    "sources.{id}.url: sends its secret to a remote host over plain http"
+                ));
+            }
         }
         if self.notifiers.values().all(|n| !n.enabled) {
             w.push("no enabled notifiers: negative mentions are stored but nobody is told".into());

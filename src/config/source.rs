@@ -105,14 +105,12 @@ impl SourceKind {
 
     /// The keys of this type beyond [`COMMON_KEYS`].
     pub fn keys(self) -> Vec<&'static str> {
-        let mut keys: Vec<&'static str> = match self {
+        match self {
             SourceKind::Feed => vec![],
             SourceKind::Jsonld => vec!["max_pages", "page_param"],
             SourceKind::Html => [PAGING_KEYS, HTML_MAPPING_KEYS].concat(),
             SourceKind::Json => [JSON_REQUEST_KEYS, JSON_MAPPING_KEYS].concat(),
-        };
-        keys.dedup();
-        keys
+        }
     }
 }
 
@@ -807,6 +805,21 @@ date = "/created"
             o.secret_file.as_deref(),
             Some(dir.path().join("token").as_path())
         );
+    }
+
+    #[test]
+    fn a_secret_over_plain_http_warns() {
+        set_token();
+        let c = load(&JSON.replace("https://api.example", "http://api.example")).unwrap();
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w == "sources.api.url: sends its secret to a remote host over plain http"),
+            "{:?}",
+            c.warnings()
+        );
+        let c = load(JSON).unwrap();
+        assert!(!c.warnings().iter().any(|w| w.contains("plain http")));
     }
 
     #[test]
