@@ -73,17 +73,17 @@ impl JsonSource {
     /// secret cannot be read (the message names the key, never the value).
     pub fn new(id: &str, cfg: &SourceConfig) -> Result<Self, String> {
         let SourceOptions::Json(o) = &cfg.options else {
-            return Err(format!("sources.{id}: not a json source"));
+            return Err("not a json source".to_string());
         };
         let secret = Secret::load(o.secret_file.as_deref(), o.secret_env.as_deref())
-            .map_err(|e| format!("sources.{id}: secret: {e}"))?;
+            .map_err(|e| format!("secret: {e}"))?;
         let headers = o
             .headers
             .iter()
             .map(|(name, value)| {
                 HeaderName::from_bytes(name.as_bytes())
                     .map(|n| (n, value.clone()))
-                    .map_err(|_| format!("sources.{id}.headers.{name}: not a valid header name"))
+                    .map_err(|_| format!("headers.{name}: not a valid header name"))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
