@@ -83,8 +83,13 @@ impl App {
             Fetcher::new(&cfg.http, &cfg.daemon.user_agent).context("building the HTTP client")?;
         let sources = cfg
             .enabled_sources()
-            .map(|(id, s)| (s.clone(), sources::build(id, s)))
-            .collect();
+            .map(|(id, s)| {
+                sources::build(id, s)
+                    .map(|source| (s.clone(), source))
+                    .map_err(|e| anyhow::anyhow!(e))
+                    .with_context(|| format!("building source sources.{id}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
         let mut targets = HashMap::new();
         for (id, n) in cfg.enabled_notifiers() {
             let notifier = crate::alert::build(id, n, &cfg.daemon.user_agent)
@@ -144,8 +149,20 @@ impl App {
             Ok(PollOutcome::Fetched {
                 mentions,
                 validators,
+                items_seen,
+                aggregate,
             }) => {
-                let items_in_document = mentions.len();
+                if let Some(a) = &aggregate {
+                    debug!(
+                        rating = a.rating,
+                        best = a.best,
+                        worst = a.worst,
+                        rating_count = a.rating_count,
+                        review_count = a.review_count,
+                        "Aggregate rating."
+                    );
+                }
+                let items_in_document = items_seen;
                 // Normalizing, triage and the store are CPU and disk work: keep them
                 // off the async workers so fetches proceed meanwhile.
                 let store = self.store.clone();

@@ -13,6 +13,16 @@
 //! Limits apply to the host of the requested URL; redirects (at most five) are
 //! followed inside the same request and do not take further permits.
 //!
+//! A [`Request`] may carry extra headers and a body (for API sources and, later,
+//! token requests), and secrets: `{name}` placeholders in its URL and header values
+//! are filled in only when the request is sent. Logs and errors show the URL with
+//! the placeholder, never the secret. Redirects are followed here rather than by
+//! reqwest, because reqwest drops only `Authorization`, `Cookie` and
+//! `Proxy-Authorization` on a redirect to another host and keeps every other header
+//! (an `X-Api-Key` would travel along): on a redirect to another origin (scheme,
+//! host or port) every extra header of the request is dropped, and a body is never
+//! resent to another origin.
+//!
 //! Memory is bounded by `max_body_bytes` whatever the server sends: a declared
 //! `Content-Length` above the cap is refused before reading, and the decompressed
 //! body is counted chunk by chunk, so a gzip bomb or an endless chunked body is cut
@@ -25,11 +35,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use reqwest::StatusCode;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{
     CONTENT_TYPE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, RETRY_AFTER,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -37,7 +48,7 @@ use tokio::time::Instant;
 use tracing::debug;
 use url::Url;
 
-use crate::config::HttpConfig;
+use crate::config::{HttpConfig, Secret};
 
 /// Redirects followed within one request.
 pub const MAX_REDIRECTS: usize = 5;
@@ -64,6 +75,152 @@ pub struct Body {
     /// URL after redirects.
     pub final_url: Url,
     pub validators: Validators,
+}
+
+/// One request: a GET (conditional when validators are given) or a POST with a body,
+/// with extra headers whose values, like the URL, may hold `{name}` placeholders for
+/// secrets. The placeholders are filled in when the request is sent; everything
+/// that is shown (logs, errors, [`Body::final_url`]) keeps them.
+#[derive(Clone)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    headers: Vec<(HeaderName, String)>,
+    body: Option<(HeaderValue, Vec<u8>)>,
+    validators: Option<Validators>,
+    secrets: Vec<(String, Secret)>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &shown_url(&self.url))
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("body_bytes", &self.body.as_ref().map(|(_, b)| b.len()))
+            .field("conditional", &self.validators.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    /// A plain GET.
+    pub fn get(url: Url) -> Self {
+        Self {
+            method: Method::GET,
+            url,
+            headers: Vec::new(),
+            body: None,
+            validators: None,
+            secrets: Vec::new(),
+        }
+    }
+
+    /// A POST of `body` (e.g. an OAuth token request) with its content type.
+    pub fn post(url: Url, content_type: HeaderValue, body: Vec<u8>) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some((content_type, body)),
+            ..Self::get(url)
+        }
+    }
+
+    /// Send `validators` as If-None-Match / If-Modified-Since (GET only).
+    pub fn conditional(mut self, validators: Option<Validators>) -> Self {
+        self.validators = validators;
+        self
+    }
+
+    /// An extra header; its value may hold placeholders. A header carrying a secret
+    /// is marked sensitive.
+    pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// `placeholder` (e.g. `{secret}`) in the URL and header values stands for
+    /// `secret`. In a URL it is percent-encoded; in a header it is taken as is.
+    pub fn secret(mut self, placeholder: impl Into<String>, secret: Secret) -> Self {
+        self.secrets.push((placeholder.into(), secret));
+        self
+    }
+
+    /// The URL as written (placeholders unfilled).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// Secrets in a URL: everything but unreserved characters is percent-encoded.
+const URL_SECRET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `{name}` as written and as the URL parser encodes it in a path (`%7Bname%7D`).
+fn placeholder_forms(placeholder: &str) -> [String; 3] {
+    let upper = placeholder.replace('{', "%7B").replace('}', "%7D");
+    let lower = placeholder.replace('{', "%7b").replace('}', "%7d");
+    [placeholder.to_string(), upper, lower]
+}
+
+/// The URL with its placeholders filled in (the real URL to send).
+fn fill_url(url: &Url, secrets: &[(String, Secret)]) -> Option<Url> {
+    if secrets.is_empty() {
+        return Some(url.clone());
+    }
+    let mut s = url.as_str().to_string();
+    for (placeholder, secret) in secrets {
+        let encoded = utf8_percent_encode(secret.expose(), URL_SECRET).to_string();
+        for form in placeholder_forms(placeholder) {
+            s = s.replace(&form, &encoded);
+        }
+    }
+    Url::parse(&s).ok()
+}
+
+/// A real URL (after redirects, or a link a server sent back) with every secret
+/// replaced by its placeholder again, so it can be shown and stored. Replacing is
+/// textual: a (pointlessly) short secret may also replace unrelated text, which can
+/// only hide, never reveal.
+pub fn templatize(url: &Url, secrets: &[(String, Secret)]) -> Url {
+    if secrets.is_empty() {
+        return url.clone();
+    }
+    let mut s = url.as_str().to_string();
+    for (placeholder, secret) in secrets {
+        if secret.expose().is_empty() {
+            continue;
+        }
+        let encoded = utf8_percent_encode(secret.expose(), URL_SECRET).to_string();
+        s = s.replace(&encoded, placeholder);
+        s = s.replace(secret.expose(), placeholder);
+    }
+    Url::parse(&s).unwrap_or_else(|_| url.clone())
+}
+
+/// A header value with its placeholders filled in, and whether it now holds a secret.
+fn fill_header(value: &str, secrets: &[(String, Secret)]) -> (String, bool) {
+    let mut out = value.to_string();
+    let mut secret_inside = false;
+    for (placeholder, secret) in secrets {
+        if out.contains(placeholder.as_str()) {
+            out = out.replace(placeholder.as_str(), secret.expose());
+            secret_inside = true;
+        }
+    }
+    (out, secret_inside)
+}
+
+/// Same origin: scheme, host and port.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 #[derive(Debug)]
@@ -238,7 +395,8 @@ impl Fetcher {
             .user_agent(ua)
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            // Followed by `Fetcher::request`, which drops secrets on the way.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| fail(format!("cannot build HTTP client: {}", error_chain(&e))))?;
         Ok(Self {
@@ -261,9 +419,21 @@ impl Fetcher {
         url: &Url,
         validators: Option<&Validators>,
     ) -> Result<FetchOutcome, FetchError> {
+        self.send(&Request::get(url.clone()).conditional(validators.cloned()))
+            .await
+    }
+
+    /// Send `req` under the same limits as [`Fetcher::fetch`]. A `file://` URL is read
+    /// as by `fetch` (extra headers are ignored; a body is an error).
+    pub async fn send(&self, req: &Request) -> Result<FetchOutcome, FetchError> {
+        let url = &req.url;
         match url.scheme() {
-            "http" | "https" => self.fetch_http(url, validators).await,
-            "file" => self.fetch_file(url, validators).await,
+            "http" | "https" => self.fetch_http(req).await,
+            "file" if req.body.is_none() => self.fetch_file(url, req.validators.as_ref()).await,
+            "file" => Err(FetchError::Other {
+                url: shown_url(url),
+                reason: "cannot send a request body to a file URL".to_string(),
+            }),
             other => Err(FetchError::Other {
                 url: shown_url(url),
                 reason: format!("scheme {other:?} is not supported"),
@@ -324,11 +494,8 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_http(
-        &self,
-        url: &Url,
-        validators: Option<&Validators>,
-    ) -> Result<FetchOutcome, FetchError> {
+    async fn fetch_http(&self, req: &Request) -> Result<FetchOutcome, FetchError> {
+        let url = &req.url;
         let shown = shown_url(url);
         let Some(slot) = self.host_slot(url) else {
             return Err(FetchError::Other {
@@ -343,9 +510,7 @@ impl Fetcher {
         let started = Instant::now();
         let mut log = RequestLog::default();
         let result =
-            match tokio::time::timeout(self.http.timeout, self.request(url, validators, &mut log))
-                .await
-            {
+            match tokio::time::timeout(self.http.timeout, self.request(req, &mut log)).await {
                 Ok(r) => r,
                 Err(_) => Err(FetchError::Timeout { url: shown.clone() }),
             };
@@ -367,26 +532,99 @@ impl Fetcher {
         result
     }
 
+    /// Send `req`, following up to [`MAX_REDIRECTS`] redirects.
     async fn request(
         &self,
-        url: &Url,
-        validators: Option<&Validators>,
+        req: &Request,
         log: &mut RequestLog,
     ) -> Result<FetchOutcome, FetchError> {
-        let shown = shown_url(url);
-        let mut headers = HeaderMap::new();
+        let shown = shown_url(&req.url);
+        let other = |reason: &str| FetchError::Other {
+            url: shown.clone(),
+            reason: reason.to_string(),
+        };
+        let mut url = fill_url(&req.url, &req.secrets)
+            .ok_or_else(|| other("the URL is not valid once its secret is filled in"))?;
+        let mut method = req.method.clone();
+        let mut body = req.body.clone();
+        // Extra headers go to the request's origin only.
+        let mut extra_headers = true;
+        let mut redirects = 0;
         let mut conditional = false;
-        if let Some(v) = validators {
-            conditional |= put_header(&mut headers, IF_NONE_MATCH, v.etag.as_deref());
-            conditional |= put_header(&mut headers, IF_MODIFIED_SINCE, v.last_modified.as_deref());
-        }
-        let resp = self
-            .client
-            .get(url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| map_reqwest_error(e, &shown))?;
+        let resp = loop {
+            let mut headers = HeaderMap::new();
+            if extra_headers {
+                for (name, value) in &req.headers {
+                    let (value, secret_inside) = fill_header(value, &req.secrets);
+                    let mut value =
+                        HeaderValue::from_str(&value).map_err(|_| FetchError::Other {
+                            url: shown.clone(),
+                            reason: format!("header {name}: not a valid header value"),
+                        })?;
+                    value.set_sensitive(secret_inside);
+                    headers.insert(name.clone(), value);
+                }
+            }
+            if let (Some(v), true) = (&req.validators, method == Method::GET) {
+                conditional = put_header(&mut headers, IF_NONE_MATCH, v.etag.as_deref());
+                conditional |=
+                    put_header(&mut headers, IF_MODIFIED_SINCE, v.last_modified.as_deref());
+            }
+            let mut builder = self
+                .client
+                .request(method.clone(), url.clone())
+                .headers(headers);
+            if let Some((content_type, bytes)) = &body {
+                builder = builder
+                    .header(CONTENT_TYPE, content_type.clone())
+                    .body(bytes.clone());
+            }
+            let resp = builder
+                .send()
+                .await
+                .map_err(|e| map_reqwest_error(e, &shown))?;
+            let status = resp.status();
+            let location = resp.headers().get(LOCATION);
+            let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let (true, Some(location)) = (redirect, location) else {
+                break resp;
+            };
+            redirects += 1;
+            if redirects > MAX_REDIRECTS {
+                return Err(other(&format!("more than {MAX_REDIRECTS} redirects")));
+            }
+            let next = location
+                .to_str()
+                .ok()
+                .and_then(|l| url.join(l.trim()).ok())
+                .ok_or_else(|| other("redirect to an invalid URL"))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(other("redirect to a URL that is not http or https"));
+            }
+            let cross_origin = !same_origin(&url, &next);
+            if status == StatusCode::SEE_OTHER
+                || (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
+            {
+                method = Method::GET;
+                body = None;
+            } else if cross_origin && body.is_some() {
+                return Err(other(
+                    "refusing to resend the request body to another origin",
+                ));
+            }
+            if cross_origin {
+                extra_headers = false;
+            }
+            url = next;
+        };
+        // Shown and returned with placeholders, never with the secret.
+        let shown_final = |u: &Url| {
+            if redirects == 0 {
+                req.url.clone()
+            } else {
+                templatize(u, &req.secrets)
+            }
+        };
         let status = resp.status();
         log.status = Some(status.as_u16());
 
@@ -400,7 +638,7 @@ impl Fetcher {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, SystemTime::now()));
             return Err(FetchError::Status {
-                url: shown_url(resp.url()),
+                url: shown_url(&shown_final(resp.url())),
                 status: status.as_u16(),
                 retry_after,
             });
@@ -417,7 +655,7 @@ impl Fetcher {
         if declared.is_some_and(|n| n > limit) {
             return Err(too_large());
         }
-        let final_url = resp.url().clone();
+        let final_url = shown_final(resp.url());
         let headers = resp.headers();
         let content_type = header_string(headers, &CONTENT_TYPE);
         let validators = Validators {
@@ -778,6 +1016,192 @@ mod tests {
             header(second, "if-modified-since"),
             Some("wed, 21 oct 2015 07:28:00 gmt")
         );
+    }
+
+    /// A server that answers 200 "ok" to every request, recording the heads.
+    async fn ok_server() -> (SocketAddr, Seen) {
+        serve(|_, s| reply(s, response("200 OK", &[], b"ok"))).await
+    }
+
+    /// A server redirecting every request to `location` with `status`.
+    async fn redirecting(status: &'static str, location: String) -> (SocketAddr, Seen) {
+        serve(move |_, s| {
+            let location = location.clone();
+            async move { reply(s, response(status, &[("Location", &location)], b"")).await }
+        })
+        .await
+    }
+
+    fn secret_request(u: Url) -> Request {
+        Request::get(u)
+            .header(reqwest::header::AUTHORIZATION, "Bearer {secret}")
+            .header(HeaderName::from_static("x-api-key"), "{secret}")
+            .header(HeaderName::from_static("accept"), "application/json")
+            .secret("{secret}", Secret::new("t0p/s3cret"))
+    }
+
+    #[tokio::test]
+    async fn secrets_are_filled_in_when_sent_and_never_shown() {
+        let (addr, seen) = serve(|head, s| async move {
+            let status = if head.starts_with("get /missing") {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            reply(s, response(status, &[], b"[]")).await
+        })
+        .await;
+        let f = fetcher(&cfg());
+        let u = Url::parse(&format!(
+            "http://{addr}/v1/{{secret}}/reviews?key={{secret}}&q=1"
+        ))
+        .unwrap();
+        let FetchOutcome::Body(b) = f.send(&secret_request(u.clone())).await.unwrap() else {
+            panic!("expected a body");
+        };
+        let heads = seen.lock().unwrap().clone();
+        let head = &heads[0].1;
+        // In the URL percent-encoded, in headers as is (the test server lower-cases).
+        assert!(
+            head.starts_with("get /v1/t0p%2fs3cret/reviews?key=t0p%2fs3cret&q=1 "),
+            "{head}"
+        );
+        assert_eq!(header(head, "authorization"), Some("bearer t0p/s3cret"));
+        assert_eq!(header(head, "x-api-key"), Some("t0p/s3cret"));
+        assert_eq!(header(head, "accept"), Some("application/json"));
+        // What comes back keeps the placeholder.
+        assert_eq!(b.final_url, u);
+        assert!(!format!("{:?}", secret_request(u)).contains("s3cret"));
+
+        let missing = Url::parse(&format!("http://{addr}/missing?key={{secret}}")).unwrap();
+        let err = f.send(&secret_request(missing)).await.unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.contains("key={secret}") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    /// Why the fetcher follows redirects itself: reqwest's own policy drops
+    /// `Authorization` on a redirect to another host but keeps other headers.
+    #[tokio::test]
+    async fn reqwest_default_redirects_keep_custom_headers_across_hosts() {
+        let (target, seen) = ok_server().await;
+        let (start, _) = redirecting("302 Found", format!("http://{target}/landing")).await;
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        client
+            .get(url(start, "/"))
+            .header("authorization", "Bearer x")
+            .header("x-api-key", "k")
+            .send()
+            .await
+            .unwrap();
+        let head = seen.lock().unwrap()[0].1.clone();
+        assert_eq!(header(&head, "authorization"), None);
+        assert_eq!(header(&head, "x-api-key"), Some("k"), "{head}");
+    }
+
+    #[tokio::test]
+    async fn redirect_to_another_origin_drops_every_extra_header() {
+        let (target, seen) = ok_server().await;
+        let (start, start_seen) =
+            redirecting("302 Found", format!("http://{target}/landing")).await;
+        let f = fetcher(&cfg());
+        let FetchOutcome::Body(b) = f.send(&secret_request(url(start, "/r"))).await.unwrap() else {
+            panic!("expected a body");
+        };
+        assert_eq!(b.final_url, url(target, "/landing"));
+        let first = start_seen.lock().unwrap()[0].1.clone();
+        assert_eq!(header(&first, "x-api-key"), Some("t0p/s3cret"));
+        let head = seen.lock().unwrap()[0].1.clone();
+        for h in ["authorization", "x-api-key"] {
+            assert_eq!(
+                header(&head, h),
+                None,
+                "{h} must not reach another host: {head}"
+            );
+        }
+        // reqwest's default Accept, not the configured one.
+        assert_eq!(header(&head, "accept"), Some("*/*"));
+        // No Referer leaks the first URL either.
+        assert_eq!(header(&head, "referer"), None);
+    }
+
+    #[tokio::test]
+    async fn redirect_on_the_same_origin_keeps_headers_and_hides_the_secret() {
+        let (addr, seen) = serve(|head, s| async move {
+            let resp = if head.starts_with("get /start") {
+                // The server echoes the key into the new location.
+                response("301 Moved", &[("Location", "/moved?key=t0p%2Fs3cret")], b"")
+            } else {
+                response("200 OK", &[], b"ok")
+            };
+            reply(s, resp).await
+        })
+        .await;
+        let f = fetcher(&cfg());
+        let u = Url::parse(&format!("http://{addr}/start?key={{secret}}")).unwrap();
+        let FetchOutcome::Body(b) = f.send(&secret_request(u)).await.unwrap() else {
+            panic!("expected a body");
+        };
+        let heads = seen.lock().unwrap().clone();
+        assert_eq!(heads.len(), 2);
+        assert_eq!(header(&heads[1].1, "x-api-key"), Some("t0p/s3cret"));
+        assert_eq!(
+            b.final_url.as_str(),
+            format!("http://{addr}/moved?key={{secret}}")
+        );
+    }
+
+    #[tokio::test]
+    async fn post_sends_its_body_and_see_other_turns_into_get() {
+        let (addr, seen) = serve(|head, s| async move {
+            let resp = if head.starts_with("post /token") {
+                response("303 See Other", &[("Location", "/done")], b"")
+            } else {
+                response("200 OK", &[], b"{}")
+            };
+            reply(s, resp).await
+        })
+        .await;
+        let f = fetcher(&cfg());
+        let req = Request::post(
+            url(addr, "/token"),
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+            b"grant_type=client_credentials".to_vec(),
+        );
+        assert!(matches!(f.send(&req).await, Ok(FetchOutcome::Body(_))));
+        let heads = seen.lock().unwrap().clone();
+        assert!(heads[0].1.starts_with("post /token "), "{}", heads[0].1);
+        assert_eq!(
+            header(&heads[0].1, "content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(header(&heads[0].1, "content-length"), Some("29"));
+        assert!(heads[1].1.starts_with("get /done "), "{}", heads[1].1);
+        assert_eq!(header(&heads[1].1, "content-length"), None);
+    }
+
+    #[tokio::test]
+    async fn a_body_is_never_resent_to_another_origin() {
+        let (target, seen) = ok_server().await;
+        let (start, _) =
+            redirecting("307 Temporary Redirect", format!("http://{target}/steal")).await;
+        let req = Request::post(
+            url(start, "/token"),
+            HeaderValue::from_static("application/json"),
+            b"{\"client_secret\":\"x\"}".to_vec(),
+        );
+        let err = fetcher(&cfg()).send(&req).await.unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{err}");
+        assert!(seen.lock().unwrap().is_empty());
+        // And a file URL takes no body.
+        let req = Request::post(
+            Url::parse("file:///tmp/x.json").unwrap(),
+            HeaderValue::from_static("application/json"),
+            b"{}".to_vec(),
+        );
+        assert!(fetcher(&cfg()).send(&req).await.is_err());
     }
 
     #[tokio::test]

@@ -739,7 +739,8 @@ async fn shipped_configs_validate_and_the_demo_runs_offline() {
     c.args(["check-config", "--config"])
         .arg(root.join("config/example.toml"));
     c.env("REVIEWRADAR_SMTP_PASSWORD", "x")
-        .env("REVIEWRADAR_WEBHOOK_SECRET", "y");
+        .env("REVIEWRADAR_WEBHOOK_SECRET", "y")
+        .env("REVIEWRADAR_REVIEWS_API_TOKEN", "z");
     let out = c.output().await.unwrap();
     assert_eq!(
         out.status.code(),
@@ -793,4 +794,289 @@ async fn shipped_configs_validate_and_the_demo_runs_offline() {
             .count(),
         n
     );
+}
+
+// --- Configurable sources: html and json (issue 3) -----------------------------------
+
+/// Everything in the fixtures is older than any sensible backfill: alert on all of it.
+const BACKFILL_ALL: &str = "backfill = \"36500d\"";
+
+/// The Trustpilot review cards, read by CSS selectors, paged by the pagination button.
+fn trustpilot_html_source(id: &str, url: &str, max_pages: u32) -> String {
+    format!(
+        r#"[sources.{id}]
+type = "html"
+url = "{url}"
+interval = "1m"
+platform = "trustpilot"
+max_pages = {max_pages}
+item = "article[data-service-review-card-paper]"
+next = 'a[name="pagination-button-next"]'
+[sources.{id}.fields]
+url = {{ selector = 'a[href^="/reviews/"]', attr = "href" }}
+author = "[data-consumer-name-typography]"
+title = "[data-service-review-title-typography]"
+text = "[data-service-review-text-typography]"
+rating = {{ selector = "[data-service-review-rating]", attr = "data-service-review-rating" }}
+date = {{ selector = "time[data-service-review-date-time-ago]", attr = "datetime" }}
+reply = "[data-service-review-business-reply-text-typography]"
+reply_date = {{ selector = "time[data-service-review-business-reply-date-time-ago]", attr = "datetime" }}
+"#
+    )
+}
+
+/// The Google Business Profile API, with a bearer token from a file.
+fn google_json_source(id: &str, url: &str, secret: Option<&std::path::Path>) -> String {
+    let auth = secret
+        .map(|p| {
+            format!(
+                "secret_file = \"{}\"\nheaders = {{ Authorization = \"Bearer {{secret}}\" }}\n",
+                p.display()
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        r#"[sources.{id}]
+type = "json"
+url = "{url}"
+interval = "1m"
+platform = "google_business"
+max_pages = 5
+{auth}items = "/reviews"
+next_cursor = "/nextPageToken"
+cursor_param = "pageToken"
+[sources.{id}.fields]
+id = "/reviewId"
+author = "/reviewer/displayName"
+text = "/comment"
+rating = {{ pointer = "/starRating", map = {{ ONE = 1, TWO = 2, THREE = 3, FOUR = 4, FIVE = 5 }} }}
+date = "/createTime"
+updated = "/updateTime"
+reply = "/reviewReply/comment"
+reply_date = "/reviewReply/updateTime"
+"#
+    )
+}
+
+const TP_PAGE_1: &str = "/review/kettlewerk.example";
+const TP_PAGE_2: &str = "/review/kettlewerk.example?page=2";
+const TP_PAGE_3: &str = "/review/kettlewerk.example?page=3";
+
+fn negative_count(ms: &[serde_json::Value], source: &str) -> usize {
+    ms.iter()
+        .filter(|m| m["source"] == source && m["negative"] == true)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_source_reads_two_pages_bounded_by_max_pages_and_alerts_once() {
+    let server = Server::start().await;
+    let page1 = fixture_str("synthetic/trustpilot-page-1.html");
+    // Page 2 links a page 3, which max_pages = 2 must never fetch.
+    let page2 = fixture_str("synthetic/trustpilot-page-2.html").replace(
+        r#"rel="next" name="pagination-button-next" aria-disabled="true""#,
+        r#"href="/review/kettlewerk.example?page=3" rel="next" name="pagination-button-next""#,
+    );
+    assert!(page2.contains("page=3"), "the fixture still has its button");
+    server.ok(TP_PAGE_1, page1.clone(), "text/html; charset=utf-8");
+    server.ok(TP_PAGE_2, page2, "text/html; charset=utf-8");
+    server.ok(TP_PAGE_3, page1.clone(), "text/html; charset=utf-8");
+    server.route("/hook", Reply::Status(200, vec![]));
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}",
+            trustpilot_html_source("tp", &server.url(TP_PAGE_1), 2),
+            hook_config(&server, None)
+        ),
+    );
+
+    env.once().await;
+    assert_eq!(server.requests(TP_PAGE_1).len(), 1);
+    assert_eq!(
+        server.requests(TP_PAGE_2).len(),
+        1,
+        "page 2 via the next link"
+    );
+    assert!(server.requests(TP_PAGE_3).is_empty(), "max_pages = 2");
+    let ms = env.mentions().await;
+    let tp: Vec<_> = ms.iter().filter(|m| m["source"] == "tp").collect();
+    assert_eq!(tp.len(), 12 + 8, "both pages are stored");
+    assert!(tp.iter().all(|m| m["platform"] == "trustpilot"));
+    assert!(
+        tp.iter().any(|m| m["author"] == "Aoife O'Brien"),
+        "a page-2 reviewer"
+    );
+    let negative = negative_count(&ms, "tp");
+    assert_eq!(negative, 6 + 4, "1 and 2 stars of 5");
+    let got = hooks(&server);
+    assert_eq!(got.len(), negative, "one alert per negative review");
+    assert!(got.iter().all(|h| h["mention"]["platform"] == "trustpilot"));
+
+    // Unchanged: page 1 answers 304 and nothing else is fetched.
+    env.once().await;
+    let reqs = server.requests(TP_PAGE_1);
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[1].headers.contains_key("if-none-match"));
+    assert_eq!(server.requests(TP_PAGE_2).len(), 1, "no page 2 after a 304");
+
+    // Page 1 re-rendered (a new ETag): both pages are read again, nothing is new.
+    server.ok(
+        TP_PAGE_1,
+        page1.replace("</body>", "<!-- re-rendered --></body>"),
+        "text/html; charset=utf-8",
+    );
+    env.once().await;
+    assert_eq!(server.requests(TP_PAGE_2).len(), 2);
+    assert!(
+        !server.requests(TP_PAGE_2)[1]
+            .headers
+            .contains_key("if-none-match"),
+        "later pages are plain GETs"
+    );
+    assert_eq!(env.mentions().await.len(), 20, "deduplicated on re-poll");
+    assert_eq!(hooks(&server).len(), negative, "and alerted once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_source_with_a_secret_header_and_cursor_pages_beside_failing_ones() {
+    let server = Server::start().await;
+    let token = "t0ken-7f3a9c1e";
+    let authed = |body: Vec<u8>| Reply::Authed {
+        header: "authorization",
+        value: format!("Bearer {token}"),
+        reply: Box::new(Reply::Ok {
+            body,
+            content_type: "application/json; charset=utf-8",
+        }),
+    };
+    let first = "/v4/locations/4417/reviews?pageSize=50";
+    let second = "/v4/locations/4417/reviews?pageSize=50&pageToken=ACYDBNjTgoDItiiFEcdaY3rVz8uiYOKWMl20w1roNlK5NOzqRqRJJV44s5mKzmoON9U1hPfawxwTY%3D%3D";
+    server.route(
+        first,
+        authed(fixture("synthetic/google-business-reviews.json")),
+    );
+    server.route(
+        second,
+        authed(fixture("synthetic/google-business-reviews-page2.json")),
+    );
+    // A truncated response: a malformed page.
+    let whole = fixture_str("synthetic/google-business-reviews.json");
+    server.ok(
+        "/broken",
+        whole[..whole.len() / 2].to_string(),
+        "application/json",
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("google-token");
+    std::fs::write(&secret, format!("{token}\n")).unwrap();
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}\n{}",
+            google_json_source("gbp", &server.url(first), Some(&secret)),
+            google_json_source("no-token", &server.url(first), None),
+            google_json_source("broken", &server.url("/broken"), None),
+            hook_config(&server, None)
+        ),
+    );
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("source no-token failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("HTTP 401"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("source broken failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("source gbp failed"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains(token),
+        "the secret never reaches a log line"
+    );
+    // The server saw the token on both pages of gbp.
+    let pages = server.all_requests();
+    let with_token = pages
+        .iter()
+        .filter(|r| r.headers.get("authorization") == Some(&format!("Bearer {token}")))
+        .count();
+    assert_eq!(with_token, 2, "page 1 and page 2 of gbp");
+    assert_eq!(server.requests(second).len(), 1, "the cursor page");
+
+    let ms = env.mentions().await;
+    let gbp: Vec<_> = ms.iter().filter(|m| m["source"] == "gbp").collect();
+    assert_eq!(gbp.len(), 6 + 4, "both pages are stored");
+    assert!(gbp.iter().all(|m| m["platform"] == "google_business"));
+    assert!(ms.iter().all(|m| m["source"] == "gbp"));
+    let negative = negative_count(&ms, "gbp");
+    assert_eq!(negative, 3 + 2);
+    assert_eq!(hooks(&server).len(), negative);
+
+    // Re-poll: page 1 answers 304 (the token is sent again), nothing new.
+    env.once().await;
+    let reqs: Vec<_> = server
+        .requests(first)
+        .into_iter()
+        .filter(|r| r.headers.contains_key("authorization"))
+        .collect();
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[1].headers.contains_key("if-none-match"));
+    assert_eq!(server.requests(second).len(), 1);
+    assert_eq!(env.mentions().await.len(), 10);
+    assert_eq!(hooks(&server).len(), negative);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_later_page_keeps_the_first_and_the_next_poll_reads_all_again() {
+    let server = Server::start().await;
+    let page1 = fixture_str("synthetic/trustpilot-page-1.html");
+    server.ok(TP_PAGE_1, page1, "text/html; charset=utf-8");
+    server.route(TP_PAGE_2, Reply::Status(503, vec![]));
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &trustpilot_html_source("tp", &server.url(TP_PAGE_1), 5),
+    );
+    let out = env.once().await;
+    assert!(!out.stderr.contains("source tp failed"), "{}", out.stderr);
+    assert!(out.stderr.contains("A later page failed"), "{}", out.stderr);
+    assert_eq!(env.mentions().await.len(), 12, "page 1 is kept");
+
+    // Page 2 is back: the next poll is not conditional, so it reads page 2 too.
+    server.ok(
+        TP_PAGE_2,
+        fixture_str("synthetic/trustpilot-page-2.html"),
+        "text/html; charset=utf-8",
+    );
+    env.once().await;
+    let reqs = server.requests(TP_PAGE_1);
+    assert!(
+        !reqs[1].headers.contains_key("if-none-match"),
+        "{:?}",
+        reqs[1]
+    );
+    assert_eq!(env.mentions().await.len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_names_file_line_and_key_of_type_options() {
+    let env = Env::new(
+        "[sources.shop]\ntype = \"html\"\nurl = \"https://reviews.example/kettlewerk\"\nitem = \"div.review\"\n[sources.shop.fields]\ntext = \".body\"\nratng = \".stars\"\n\n[sources.api]\ntype = \"json\"\nurl = \"https://api.example/reviews?key={secret}\"\nmax_pages = 99\nitems = \"/reviews\"\n[sources.api.fields]\ntext = \"/text\"\n",
+    );
+    let out = env.run(&["check-config"]).await;
+    assert_eq!(out.code, Some(78), "{}", out.stderr);
+    let cfg = env.config.display().to_string();
+    for want in [
+        format!("{cfg}:20: sources.shop.fields.ratng: unknown key"),
+        format!("{cfg}:22: sources.api.secret_file: url or headers use {{secret}}"),
+        format!("{cfg}:25: sources.api.max_pages: must be between 1 and 50"),
+    ] {
+        assert!(out.stderr.contains(&want), "{want}\n{}", out.stderr);
+    }
 }

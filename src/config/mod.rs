@@ -8,6 +8,7 @@
 
 mod duration;
 mod secret;
+mod source;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -21,6 +22,10 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
 pub use secret::Secret;
+pub use source::{
+    COMMON_KEYS as SOURCE_COMMON_KEYS, HtmlOptions, JsonOptions, JsonldOptions, MAX_PAGES,
+    SECRET_PLACEHOLDER, SourceConfig, SourceKind, SourceOptions, url_has_placeholder,
+};
 
 /// Default config path when neither `--config` nor `$REVIEWRADAR_CONFIG` is given.
 pub const DEFAULT_PATH: &str = "/etc/reviewradar/config.toml";
@@ -154,53 +159,6 @@ impl HttpConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
-    Feed,
-    /// A page with schema.org Review markup (JSON-LD).
-    Jsonld,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Feed => "feed",
-            SourceKind::Jsonld => "jsonld",
-        }
-    }
-}
-
-/// `[sources.<id>]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// Source type: "feed" or "jsonld".
-    #[serde(rename = "type")]
-    pub kind: SourceKind,
-    /// What to fetch: http(s):// or file://.
-    pub url: Url,
-    /// Time between polls.
-    #[serde(default = "default_interval", with = "duration")]
-    pub interval: Duration,
-    /// Set false to keep the source configured but not polled.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Language hint (ISO 639-1) that wins over detection.
-    pub language: Option<String>,
-    /// A rated mention is negative at or below this rating, on the platform's scale.
-    pub negative_at_or_below: Option<f64>,
-    /// Brand or shop this source watches (informational, for routing later).
-    pub brand: Option<String>,
-    /// Platform label stored on mentions; defaults by type (and "google_alerts" for
-    /// feeds on google.com/alerts).
-    pub platform: Option<String>,
-}
-
-const fn default_interval() -> Duration {
-    Duration::from_secs(15 * 60)
-}
 const fn yes() -> bool {
     true
 }
@@ -483,7 +441,9 @@ impl Config {
                         }
                         if key == "sources" {
                             let entry = &resolve_relative_file_url(entry, &base_dir);
-                            if let Some(s) = section(&spans, &path, entry, &mut problems) {
+                            if let Some(s) =
+                                source::parse(&spans, &path, entry, &base_dir, &mut problems)
+                            {
                                 cfg.sources.insert(id.to_string(), s);
                             }
                         } else if let Some(n) = section(&spans, &path, entry, &mut problems) {
@@ -560,40 +520,7 @@ impl Config {
         }
 
         for (id, s) in &self.sources {
-            let k = |f: &str| format!("sources.{id}.{f}");
-            match s.url.scheme() {
-                "http" | "https" => {
-                    if s.url.host_str().is_none() {
-                        p.push(spans.problem(k("url"), "has no host"));
-                    }
-                }
-                "file" => {}
-                other => p.push(spans.problem(
-                    k("url"),
-                    format!("scheme {other:?} is not supported; use http, https or file"),
-                )),
-            }
-            if s.interval < Duration::from_secs(1) {
-                p.push(spans.problem(k("interval"), "must be at least 1s"));
-            }
-            if let Some(lang) = &s.language {
-                if !(lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase())) {
-                    p.push(spans.problem(
-                        k("language"),
-                        "must be a two-letter ISO 639-1 code such as \"de\"",
-                    ));
-                }
-            }
-            if let Some(t) = s.negative_at_or_below {
-                if !t.is_finite() || t < 0.0 {
-                    p.push(spans.problem(k("negative_at_or_below"), "must be a number >= 0"));
-                }
-            }
-            if let Some(pl) = &s.platform {
-                if !valid_id(pl) {
-                    p.push(spans.problem(k("platform"), ID_HELP));
-                }
-            }
+            source::validate(id, s, spans, &mut p);
         }
 
         for (id, n) in &self.notifiers {
@@ -757,6 +684,15 @@ impl Config {
                     humantime::format_duration(s.interval)
                 ));
             }
+            if let SourceOptions::Json(o) = &s.options
+                && remote
+                && s.url.scheme() == "http"
+                && o.uses_secret(&s.url)
+            {
+                w.push(format!(
+                    "sources.{id}.url: sends its secret to a remote host over plain http"
+                ));
+            }
         }
         if self.notifiers.values().all(|n| !n.enabled) {
             w.push("no enabled notifiers: negative mentions are stored but nobody is told".into());
@@ -830,8 +766,10 @@ fn section<T: DeserializeOwned>(
                 .and_then(|m| m.split('`').next())
             {
                 let field = field.to_string();
+                // The error points at the key itself, or at the table holding it
+                // (an inline table read by a hand-written visitor).
                 if !key.ends_with(&format!(".{field}")) {
-                    key = format!("{path}.{field}");
+                    key = format!("{key}.{field}");
                 }
                 message = format!(
                     "unknown key{}",
@@ -1005,6 +943,42 @@ mod tests {
             "to",
             "secret_file",
             "secret_env",
+            // Source types and their options.
+            "jsonld",
+            "html",
+            "json",
+            "max_pages",
+            "page_param",
+            "item",
+            "next",
+            "fields",
+            "selector",
+            "attr",
+            "count",
+            "format",
+            "min",
+            "headers",
+            "items",
+            "next_url",
+            "next_cursor",
+            "cursor_param",
+            "rating_min",
+            "rating_max",
+            "pointer",
+            "pointers",
+            "template",
+            "map",
+            // Fields of both mappings.
+            "id",
+            "author",
+            "title",
+            "text",
+            "rating",
+            "date",
+            "updated",
+            "lang",
+            "reply",
+            "reply_date",
             "retry",
             "initial",
             "max",
@@ -1034,9 +1008,18 @@ mod tests {
         unsafe {
             std::env::set_var("REVIEWRADAR_SMTP_PASSWORD", "x");
             std::env::set_var("REVIEWRADAR_WEBHOOK_SECRET", "y");
+            std::env::set_var("REVIEWRADAR_REVIEWS_API_TOKEN", "z");
         }
         let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.sources.len(), 4);
+        let kinds: Vec<&str> = c.sources.values().map(|s| s.kind.as_str()).collect();
+        for kind in SourceKind::ALL {
+            assert!(
+                kinds.contains(&kind.as_str()),
+                "no {} source",
+                kind.as_str()
+            );
+        }
         assert_eq!(c.notifiers.len(), 2);
     }
 }

@@ -39,6 +39,22 @@ pub struct Reply {
     pub at: Option<DateTime<Utc>>,
 }
 
+/// A page's overall rating (schema.org `AggregateRating`), as the platform shows it
+/// at the time of one poll. Not a mention: the pipeline keeps it per poll.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateRating {
+    /// `ratingValue`, on the platform's scale.
+    pub rating: f64,
+    /// `bestRating`, when given (schema.org's default is 5).
+    pub best: Option<f64>,
+    /// `worstRating`, when given (schema.org's default is 1).
+    pub worst: Option<f64>,
+    /// `ratingCount`: ratings the value is computed from.
+    pub rating_count: Option<u64>,
+    /// `reviewCount`: reviews with a text.
+    pub review_count: Option<u64>,
+}
+
 /// A stored mention: one record per real-world review or post, whatever number of
 /// sources and URLs it was reached through.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -12,8 +12,9 @@ pub(crate) mod wall;
 use async_trait::async_trait;
 use feed_rs::model::{Entry, Text};
 
-use super::{PollContext, PollOutcome, Source, SourceError};
+use super::{Page, PollContext, PollOutcome, Source, SourceError};
 use crate::config::SourceConfig;
+use crate::fetch::Request;
 use crate::mention::{RawMention, cut, fold_whitespace, html_to_text};
 
 /// Entries read from one document; the rest are ignored (and logged).
@@ -69,10 +70,17 @@ impl Source for FeedSource {
         &self.platform
     }
     async fn poll(&self, cx: &PollContext<'_>) -> Result<PollOutcome, SourceError> {
-        super::fetch_and_parse(cx, &self.url, |bytes, _content_type, final_url| {
-            // The XML prolog (or JSON) decides the encoding; feed-rs needs raw bytes.
-            parse_feed(bytes, final_url)
-        })
+        // A feed is one document: no pagination.
+        super::poll_pages(
+            cx,
+            &self.url,
+            1,
+            |u| Request::get(u.clone()),
+            |body| {
+                // The XML prolog (or JSON) decides the encoding; feed-rs needs raw bytes.
+                parse_feed(&body.bytes, &body.final_url).map(Page::of)
+            },
+        )
         .await
     }
 }

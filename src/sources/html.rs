@@ -23,6 +23,9 @@
 //! reply_date = ".shop-reply time"
 //! ```
 //!
+//! [`HtmlSource`] is the source of a `type = "html"` entry: it reads up to `max_pages`
+//! pages with the mapping, through `sources::poll_pages`.
+//!
 //! Values are plain text: the text content of the element (entities decoded by the
 //! HTML parser, `script`/`style`/`noscript`/`template` content left out, block
 //! boundaries and `<br>` as spaces, whitespace folded), or an attribute's value. A
@@ -36,10 +39,14 @@ use scraper::{ElementRef, Html, Node, Selector};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::SourceError;
+use async_trait::async_trait;
+
 use super::feed::wall;
 use super::jsonld::fingerprint;
 use super::localize::{parse_date, rating_from_text};
+use super::{PollContext, PollOutcome, Source, SourceError};
+use crate::config::{SourceConfig, SourceOptions};
+use crate::fetch::Request;
 use crate::mention::{RawMention, Reply, cut, fold_whitespace, html_to_text};
 
 /// Items read from one page; the rest are ignored (and logged).
@@ -58,6 +65,68 @@ const MAX_COUNT: usize = 100;
 const MAX_NEXT_CANDIDATES: usize = 100;
 /// The next-page links used when neither `next` nor `page_param` is set.
 pub const DEFAULT_NEXT: &str = "link[rel~=next], a[rel~=next]";
+
+// ---------------------------------------------------------------------------------
+// The source
+// ---------------------------------------------------------------------------------
+
+/// A `type = "html"` source.
+pub struct HtmlSource {
+    id: String,
+    url: url::Url,
+    platform: String,
+    max_pages: u32,
+    mapping: HtmlMapping,
+}
+
+impl HtmlSource {
+    /// The source of a validated config entry (its options must be `Html`; any other
+    /// type gets an empty mapping that extracts nothing).
+    pub fn new(id: &str, cfg: &SourceConfig) -> Self {
+        let (max_pages, mapping) = match &cfg.options {
+            SourceOptions::Html(o) => (o.max_pages.get(), o.mapping.clone()),
+            _ => (1, HtmlMapping::new("", Fields::default())),
+        };
+        Self {
+            id: id.to_string(),
+            url: cfg.url.clone(),
+            platform: cfg.platform.clone().unwrap_or_else(|| "html".to_string()),
+            max_pages,
+            mapping,
+        }
+    }
+}
+
+#[async_trait]
+impl Source for HtmlSource {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn platform(&self) -> &str {
+        &self.platform
+    }
+    async fn poll(&self, cx: &PollContext<'_>) -> Result<PollOutcome, SourceError> {
+        let now = Utc::now();
+        super::poll_pages(
+            cx,
+            &self.url,
+            self.max_pages,
+            |u| Request::get(u.clone()),
+            |body| {
+                let html = super::jsonld::decode_page(&body.bytes, body.content_type.as_deref());
+                let page = extract(&html, &body.final_url, &self.mapping, now)
+                    .map_err(|e| e.into_source_error(&body.final_url))?;
+                Ok(super::Page {
+                    mentions: page.mentions,
+                    next: page.next,
+                    items_seen: page.items_seen,
+                    aggregate: None,
+                })
+            },
+        )
+        .await
+    }
+}
 
 // ---------------------------------------------------------------------------------
 // Configuration
@@ -867,9 +936,24 @@ fn followable(next: &url::Url, page: &url::Url) -> bool {
     }
 }
 
+/// The page's next page by the default links (`link[rel~=next], a[rel~=next]`): the
+/// first that resolves to a followable URL other than the page itself.
+pub(crate) fn next_link(doc: &Html, page_url: &url::Url) -> Option<url::Url> {
+    let sel = Selector::parse(DEFAULT_NEXT).ok()?;
+    doc.select(&sel)
+        .take(MAX_NEXT_CANDIDATES)
+        .filter_map(|el| el.value().attr("href"))
+        .filter_map(|href| page_url.join(href.trim()).ok())
+        .find(|u| followable(u, page_url) && !same_page(u, page_url))
+        .map(|mut u| {
+            u.set_fragment(None);
+            u
+        })
+}
+
 /// `url` with query parameter `name` set to its value + 1 (absent = page 1, so 2).
 /// `None` when the current value is not a number.
-fn bump_query_param(url: &url::Url, name: &str) -> Option<url::Url> {
+pub(crate) fn bump_query_param(url: &url::Url, name: &str) -> Option<url::Url> {
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let current = match pairs.iter().find(|(k, _)| k == name) {
         Some((_, v)) => v.trim().parse::<u64>().ok()?,

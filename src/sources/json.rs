@@ -32,11 +32,16 @@
 
 mod mapping;
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::HeaderName;
 use serde_json::Value;
 
 use super::jsonld::{fingerprint, parse_date, parse_number};
+use super::{PollContext, PollOutcome, Source, SourceError};
+use crate::config::{SECRET_PLACEHOLDER, Secret, SourceConfig, SourceOptions};
+use crate::fetch::{Request, templatize};
 use crate::mention::{RawMention, Reply, cut, fold_whitespace, html_to_text};
 
 pub use mapping::{FieldSpec, Fields, JsonMapping, MapValue};
@@ -49,6 +54,98 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 pub const MAX_FIELD_BYTES: usize = 1024;
 /// URLs longer than this are dropped rather than cut (a cut URL points elsewhere).
 pub const MAX_URL_BYTES: usize = 4096;
+
+/// A `type = "json"` source: `url` and `headers` (with `{secret}` filled in at
+/// request time), up to `max_pages` pages read with the mapping.
+pub struct JsonSource {
+    id: String,
+    url: url::Url,
+    platform: String,
+    max_pages: u32,
+    headers: Vec<(HeaderName, String)>,
+    /// `("{secret}", value)` when the source has a secret.
+    secrets: Vec<(String, Secret)>,
+    mapping: JsonMapping,
+}
+
+impl JsonSource {
+    /// The source of a validated config entry; reads its secret. Fails when the
+    /// secret cannot be read (the message names the key, never the value).
+    pub fn new(id: &str, cfg: &SourceConfig) -> Result<Self, String> {
+        let SourceOptions::Json(o) = &cfg.options else {
+            return Err("not a json source".to_string());
+        };
+        let secret = Secret::load(o.secret_file.as_deref(), o.secret_env.as_deref())
+            .map_err(|e| format!("secret: {e}"))?;
+        let headers = o
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                HeaderName::from_bytes(name.as_bytes())
+                    .map(|n| (n, value.clone()))
+                    .map_err(|_| format!("headers.{name}: not a valid header name"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            id: id.to_string(),
+            url: cfg.url.clone(),
+            platform: cfg.platform.clone().unwrap_or_else(|| "json".to_string()),
+            max_pages: o.max_pages.get(),
+            headers,
+            secrets: secret
+                .map(|s| (SECRET_PLACEHOLDER.to_string(), s))
+                .into_iter()
+                .collect(),
+            mapping: o.mapping.clone(),
+        })
+    }
+
+    fn request(&self, url: &url::Url) -> Request {
+        let mut req = Request::get(url.clone());
+        for (name, value) in &self.headers {
+            req = req.header(name.clone(), value.clone());
+        }
+        for (placeholder, secret) in &self.secrets {
+            req = req.secret(placeholder.clone(), secret.clone());
+        }
+        req
+    }
+}
+
+#[async_trait]
+impl Source for JsonSource {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn platform(&self) -> &str {
+        &self.platform
+    }
+    async fn poll(&self, cx: &PollContext<'_>) -> Result<PollOutcome, SourceError> {
+        super::poll_pages(
+            cx,
+            &self.url,
+            self.max_pages,
+            |u| self.request(u),
+            |body| {
+                // `final_url` keeps `{secret}` unfilled, so it may be shown.
+                let page = extract(&body.bytes, &body.final_url, &self.mapping).map_err(|e| {
+                    SourceError::Parse {
+                        url: body.final_url.to_string(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok(super::Page {
+                    mentions: page.mentions,
+                    // A next link the API sent back may carry the secret itself.
+                    next: page.next.map(|u| templatize(&u, &self.secrets)),
+                    items_seen: page.items_seen,
+                    aggregate: None,
+                })
+            },
+        )
+        .await
+    }
+}
 
 /// Template values are encoded as path segments: everything but unreserved chars.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -4,8 +4,13 @@
 //! a page, finds `Review` nodes wherever they sit (top level, arrays, `@graph`,
 //! `review`/`reviews` lists, `{"@id": ...}` references resolved against the other
 //! nodes of the page) and maps them to raw mentions. When the page has no JSON-LD
-//! review, schema.org microdata (`itemscope`/`itemprop`) is read instead. A page with
-//! no review markup is `Ok(vec![])`, unless it is a consent, login or bot-check wall.
+//! review, schema.org microdata (`itemscope`/`itemprop`) is read instead, and then
+//! RDFa Lite (`vocab`/`typeof`/`property`). A page with no review markup is
+//! `Ok(vec![])`, unless it is a consent, login or bot-check wall.
+//!
+//! [`parse_page`] also returns the page's `AggregateRating` (from the same syntaxes,
+//! JSON-LD first) and its next page: a `<link rel="next">` / `<a rel="next">`, or,
+//! with `page_param`, this URL with the page number incremented.
 //!
 //! Values are plain text: only character references are decoded, so a reviewer's
 //! literal `<script>` stays in the text (and must be escaped by whoever renders it).
@@ -21,23 +26,31 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::feed::{MAX_ENTRIES, MAX_FIELD_BYTES, wall};
-use super::{PollContext, PollOutcome, Source, SourceError};
-use crate::config::SourceConfig;
-use crate::mention::RawMention;
+use super::{Page, PollContext, PollOutcome, Source, SourceError};
+use crate::config::{JsonldOptions, SourceConfig, SourceOptions};
+use crate::fetch::Request;
+use crate::mention::{AggregateRating, RawMention};
+use microdata::Dialect;
 use text::plain;
 
 pub struct JsonLdSource {
     id: String,
     url: url::Url,
     platform: String,
+    options: JsonldOptions,
 }
 
 impl JsonLdSource {
     pub fn new(id: &str, cfg: &SourceConfig) -> Self {
+        let options = match &cfg.options {
+            SourceOptions::Jsonld(o) => o.clone(),
+            _ => JsonldOptions::default(),
+        };
         Self {
             id: id.to_string(),
             url: cfg.url.clone(),
             platform: cfg.platform.clone().unwrap_or_else(|| "jsonld".to_string()),
+            options,
         }
     }
 }
@@ -51,9 +64,17 @@ impl Source for JsonLdSource {
         &self.platform
     }
     async fn poll(&self, cx: &PollContext<'_>) -> Result<PollOutcome, SourceError> {
-        super::fetch_and_parse(cx, &self.url, |bytes, content_type, final_url| {
-            parse_jsonld(&decode_page(bytes, content_type), final_url)
-        })
+        let page_param = self.options.page_param.as_deref();
+        super::poll_pages(
+            cx,
+            &self.url,
+            self.options.max_pages.get(),
+            |u| Request::get(u.clone()),
+            |body| {
+                let html = decode_page(&body.bytes, body.content_type.as_deref());
+                parse_page(&html, &body.final_url, page_param)
+            },
+        )
         .await
     }
 }
@@ -100,11 +121,24 @@ fn meta_charset(head: &[u8]) -> Option<&str> {
 
 /// Parse the schema.org Review markup of one HTML page. `base` is the page URL.
 pub fn parse_jsonld(html: &str, base: &url::Url) -> Result<Vec<RawMention>, SourceError> {
+    parse_page(html, base, None).map(|p| p.mentions)
+}
+
+/// Parse one page: its reviews (JSON-LD, else microdata, else RDFa Lite), its
+/// `AggregateRating` and its next page (`rel="next"` links, or `page_param`).
+pub fn parse_page(
+    html: &str,
+    base: &url::Url,
+    page_param: Option<&str>,
+) -> Result<Page, SourceError> {
     let doc = scraper::Html::parse_document(html);
     let blocks = json_ld_blocks(&doc, base);
     let mut mentions = reviews_from_jsonld(&blocks, base);
     if mentions.is_empty() {
-        mentions = microdata::reviews(&doc, base);
+        mentions = microdata::reviews(&doc, base, Dialect::Microdata);
+    }
+    if mentions.is_empty() {
+        mentions = microdata::reviews(&doc, base, Dialect::Rdfa);
     }
     if mentions.is_empty()
         && blocks.is_empty()
@@ -119,7 +153,92 @@ pub fn parse_jsonld(html: &str, base: &url::Url) -> Result<Vec<RawMention>, Sour
         tracing::warn!(url = %base, reviews = mentions.len(), kept = MAX_ENTRIES, "Page has too many reviews; reading the first ones only.");
         mentions.truncate(MAX_ENTRIES);
     }
-    Ok(mentions)
+    let aggregate = aggregate_from_jsonld(&blocks)
+        .or_else(|| microdata::aggregate(&doc, Dialect::Microdata))
+        .or_else(|| microdata::aggregate(&doc, Dialect::Rdfa));
+    let next = match page_param {
+        Some(param) => (!mentions.is_empty())
+            .then(|| super::html::bump_query_param(base, param))
+            .flatten(),
+        None => super::html::next_link(&doc, base),
+    };
+    Ok(Page {
+        items_seen: mentions.len(),
+        mentions,
+        next,
+        aggregate,
+    })
+}
+
+/// The first `AggregateRating` with a rating value, wherever it sits in the JSON-LD
+/// (an `aggregateRating` of any node, or a node of that type; references resolved).
+fn aggregate_from_jsonld(blocks: &[Value]) -> Option<AggregateRating> {
+    let mut index = Index::new();
+    blocks.iter().for_each(|b| index_nodes(b, &mut index));
+    let mut found = None;
+    let mut visited: HashSet<*const Value> = HashSet::new();
+    for block in blocks {
+        find_aggregate(block, &index, &mut found, &mut visited);
+        if found.is_some() {
+            break;
+        }
+    }
+    found
+}
+
+fn find_aggregate<'a>(
+    v: &'a Value,
+    index: &Index<'a>,
+    found: &mut Option<AggregateRating>,
+    visited: &mut HashSet<*const Value>,
+) {
+    if found.is_some() {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            if !visited.insert(v as *const Value) {
+                return;
+            }
+            if types(v).contains(&"AggregateRating") {
+                *found = aggregate_of(v);
+                if found.is_some() {
+                    return;
+                }
+            }
+            if let Some(a) = map.get("aggregateRating") {
+                *found = aggregate_of(resolve(first(a), index));
+                if found.is_some() {
+                    return;
+                }
+            }
+            for child in map.values() {
+                find_aggregate(child, index, found, visited);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                find_aggregate(item, index, found, visited);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn aggregate_of(node: &Value) -> Option<AggregateRating> {
+    let count = |k: &str| {
+        node.get(k)
+            .and_then(number)
+            .filter(|n| *n >= 0.0)
+            .map(|n| n as u64)
+    };
+    Some(AggregateRating {
+        rating: node.get("ratingValue").and_then(number)?,
+        best: node.get("bestRating").and_then(number),
+        worst: node.get("worstRating").and_then(number),
+        rating_count: count("ratingCount"),
+        review_count: count("reviewCount"),
+    })
 }
 
 /// Every JSON-LD block of the page that parses; the others are logged and skipped.

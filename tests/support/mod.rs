@@ -46,6 +46,13 @@ pub enum Reply {
     Slow {
         delay: Duration,
     },
+    /// `reply` when the request carries `header` (lower-case name) with exactly
+    /// `value`, else 401 (an API key or bearer token check).
+    Authed {
+        header: &'static str,
+        value: String,
+        reply: Box<Reply>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -189,7 +196,19 @@ impl Server {
         let reply = {
             let mut st = self.state.lock().unwrap();
             st.requests.push(req);
-            let r = st.routes.get(&path).cloned();
+            let mut r = st.routes.get(&path).cloned();
+            while let Some(Reply::Authed {
+                header,
+                value,
+                reply,
+            }) = r
+            {
+                r = if headers.get(header) == Some(&value) {
+                    Some(*reply)
+                } else {
+                    Some(Reply::Status(401, vec![]))
+                };
+            }
             if let Some(Reply::Sequence(codes)) = &r {
                 let pos = st.seq_pos.entry(path.clone()).or_default();
                 let code = codes[(*pos).min(codes.len() - 1)];
@@ -219,7 +238,7 @@ impl Server {
                 }
             }
             Some(Reply::Status(code, hs)) => write_response(&mut sock, code, &hs, b"{}").await,
-            Some(Reply::Sequence(_)) => unreachable!(),
+            Some(Reply::Sequence(_) | Reply::Authed { .. }) => unreachable!(),
             Some(Reply::Slow { delay }) => {
                 tokio::time::sleep(delay).await;
                 write_response(&mut sock, 200, &[], b"ok").await

@@ -299,3 +299,147 @@ fn charset_from_content_type_or_meta() {
     assert!(decode_page("Küche".as_bytes(), None).contains("Küche"));
     assert_eq!(decode_page(b"a\xffb", Some("text/html")), "a\u{fffd}b");
 }
+
+// --- RDFa Lite, AggregateRating and the next page ---------------------------------
+
+fn rdfa_base() -> url::Url {
+    page("https://kettlewerk.example/products/aurora-wasserkocher/bewertungen")
+}
+
+#[test]
+fn rdfa_lite_reviews() {
+    let html = fixture("synthetic/shop-product-rdfa.html");
+    let p = parse_page(&html, &rdfa_base(), None).unwrap();
+    assert_eq!(p.items_seen, 3);
+    let m = &p.mentions;
+    assert_eq!(m.len(), 3);
+    let ratings: Vec<_> = m
+        .iter()
+        .map(|m| (m.rating, m.rating_min, m.rating_max))
+        .collect();
+    assert_eq!(
+        ratings,
+        [
+            (Some(1.0), Some(1.0), Some(5.0)),
+            (Some(5.0), Some(1.0), Some(5.0)),
+            (Some(2.0), Some(1.0), Some(5.0)),
+        ]
+    );
+    let first = &m[0];
+    assert_eq!(
+        first.external_id.as_deref(),
+        Some("https://kettlewerk.example/products/aurora-wasserkocher/bewertungen#bewertung-1001")
+    );
+    assert_eq!(
+        first.title.as_deref(),
+        Some("Kalkfilter fällt ständig heraus")
+    );
+    assert_eq!(first.author.as_deref(), Some("Renate Kowalczyk"));
+    assert_eq!(first.lang.as_deref(), Some("de"));
+    assert_eq!(
+        first.published_at.unwrap().to_rfc3339(),
+        "2026-02-26T00:00:00+00:00"
+    );
+    assert!(first.text.starts_with("Der Kalkfilter sitzt so locker"));
+    // A plain-text author, an offset date-time.
+    assert_eq!(m[1].author.as_deref(), Some("Tom Ashdown"));
+    assert_eq!(
+        m[1].published_at.unwrap().to_rfc3339(),
+        "2026-02-20T17:04:00+00:00"
+    );
+    // Escaped markup arrives as literal text, never decoded twice.
+    assert_eq!(m[2].title.as_deref(), Some("Lid hinge <snapped>"));
+    assert!(
+        m[2].text.ends_with("<script>alert(1)</script>"),
+        "{}",
+        m[2].text
+    );
+}
+
+#[test]
+fn rdfa_needs_the_schema_vocabulary() {
+    let other = r#"<html><body vocab="https://example.org/terms/"><div typeof="Review"><p property="reviewBody">Not schema.org at all, so not read.</p></div></body></html>"#;
+    assert!(parse_jsonld(other, &rdfa_base()).unwrap().is_empty());
+    let prefixed = r#"<html><body prefix="schema: https://schema.org/"><div typeof="schema:Review" resource="/r/9"><p property="schema:reviewBody">Prefixed terms work too.</p><span property="schema:reviewRating" typeof="schema:Rating"><meta property="schema:ratingValue" content="4"></span></div></body></html>"#;
+    let m = parse_jsonld(prefixed, &rdfa_base()).unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].text, "Prefixed terms work too.");
+    assert_eq!(m[0].rating, Some(4.0));
+    assert_eq!(
+        m[0].external_id.as_deref(),
+        Some("https://kettlewerk.example/r/9")
+    );
+}
+
+#[test]
+fn aggregate_rating_from_every_syntax() {
+    let agg = |path: &str, base: &url::Url| {
+        parse_page(&fixture(path), base, None)
+            .unwrap()
+            .aggregate
+            .unwrap_or_else(|| panic!("{path}: no aggregate"))
+    };
+    // JSON-LD with string values.
+    let a = agg("synthetic/shop-product-jsonld.html", &shop_base());
+    assert_eq!(
+        a,
+        AggregateRating {
+            rating: 3.6,
+            best: Some(5.0),
+            worst: Some(1.0),
+            rating_count: None,
+            review_count: Some(23),
+        }
+    );
+    // JSON-LD @graph, 10-point scale, numbers.
+    let a = agg(
+        "synthetic/shop-graph-jsonld.html",
+        &page("https://kettlewerk.example/leipzig"),
+    );
+    assert_eq!(
+        (a.rating, a.best, a.worst, a.rating_count, a.review_count),
+        (7.9, Some(10.0), Some(1.0), Some(42), Some(5))
+    );
+    // Microdata.
+    let a = agg("synthetic/shop-product-microdata.html", &shop_base());
+    assert_eq!(a.rating, 3.6);
+    // RDFa Lite: `content` wins over the visible "3,6".
+    let a = agg("synthetic/shop-product-rdfa.html", &rdfa_base());
+    assert_eq!(
+        a,
+        AggregateRating {
+            rating: 3.6,
+            best: Some(5.0),
+            worst: Some(1.0),
+            rating_count: Some(31),
+            review_count: Some(23),
+        }
+    );
+    // A page without one, and one without a value.
+    let none = r#"<html><script type="application/ld+json">{"@type":"Product","aggregateRating":{"@type":"AggregateRating","reviewCount":3}}</script></html>"#;
+    assert_eq!(
+        parse_page(none, &shop_base(), None).unwrap().aggregate,
+        None
+    );
+}
+
+#[test]
+fn next_page_by_rel_next_or_page_param() {
+    let html = fixture("synthetic/shop-product-rdfa.html");
+    let p = parse_page(&html, &rdfa_base(), None).unwrap();
+    assert_eq!(
+        p.next.as_ref().map(url::Url::as_str),
+        Some("https://kettlewerk.example/products/aurora-wasserkocher/bewertungen?seite=2")
+    );
+    let p = parse_page(&html, &rdfa_base(), Some("p")).unwrap();
+    assert_eq!(
+        p.next.as_ref().map(url::Url::as_str),
+        Some("https://kettlewerk.example/products/aurora-wasserkocher/bewertungen?p=2")
+    );
+    // No reviews: no next page by number.
+    let p = parse_page("<html><body>nothing</body></html>", &rdfa_base(), Some("p")).unwrap();
+    assert_eq!(p.next, None);
+    // A link back to the page itself is not a next page.
+    let own = r#"<html><head><link rel="next" href="bewertungen#top"></head></html>"#;
+    assert_eq!(parse_page(own, &rdfa_base(), None).unwrap().next, None);
+}

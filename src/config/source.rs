@@ -1,0 +1,834 @@
+//! `[sources.<id>]`: the keys every source has, and the options of each type.
+//!
+//! A source table is read in steps, so that each type has its own keys without
+//! `#[serde(flatten)]` (which serde cannot combine with `deny_unknown_fields`):
+//!
+//! 1. the common keys ([`COMMON_KEYS`]) are split off and deserialized into
+//!    [`SourceConfig`]'s own fields;
+//! 2. every other top-level key is checked against the keys of the chosen `type`
+//!    (a key of another type is named as such);
+//! 3. the rest is deserialized into that type's options ([`SourceOptions`]), each
+//!    struct with `deny_unknown_fields`.
+//!
+//! The document is parsed once with spans and the split tables keep them, so every
+//! error names its line and full key (`sources.shop.fields.ratng: unknown key`).
+//!
+//! A new type (a preset such as `trustpilot` or `google_business`) is a variant of
+//! [`SourceKind`], its key list in [`SourceKind::keys`], a variant of
+//! [`SourceOptions`] with its own options struct, and its checks in [`validate`].
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use url::Url;
+
+use super::{ID_HELP, Problem, Spans, duration, secret, section, valid_id};
+use crate::sources::html::HtmlMapping;
+use crate::sources::json::JsonMapping;
+
+/// Most pages one poll may follow (`max_pages`).
+pub const MAX_PAGES: u32 = 50;
+
+/// The placeholder of a json source's secret in `url` and header values.
+pub const SECRET_PLACEHOLDER: &str = "{secret}";
+
+/// Keys of every source, whatever its type.
+pub const COMMON_KEYS: &[&str] = &[
+    "type",
+    "url",
+    "interval",
+    "enabled",
+    "language",
+    "negative_at_or_below",
+    "brand",
+    "platform",
+];
+
+const PAGING_KEYS: &[&str] = &["max_pages"];
+const JSON_REQUEST_KEYS: &[&str] = &["max_pages", "headers", "secret_file", "secret_env"];
+const HTML_MAPPING_KEYS: &[&str] = &["item", "next", "page_param", "fields"];
+const JSON_MAPPING_KEYS: &[&str] = &[
+    "items",
+    "next_url",
+    "next_cursor",
+    "cursor_param",
+    "page_param",
+    "html",
+    "rating_min",
+    "rating_max",
+    "fields",
+];
+
+/// Headers a json source may not set: the fetcher owns them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "if-none-match",
+    "if-modified-since",
+];
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+    /// A page with schema.org Review markup (JSON-LD, microdata, RDFa Lite).
+    Jsonld,
+    /// Any review page, read with CSS selectors.
+    Html,
+    /// Any JSON API, read with JSON pointers.
+    Json,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] = [
+        SourceKind::Feed,
+        SourceKind::Jsonld,
+        SourceKind::Html,
+        SourceKind::Json,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+            SourceKind::Jsonld => "jsonld",
+            SourceKind::Html => "html",
+            SourceKind::Json => "json",
+        }
+    }
+
+    /// The keys of this type beyond [`COMMON_KEYS`].
+    pub fn keys(self) -> Vec<&'static str> {
+        match self {
+            SourceKind::Feed => vec![],
+            SourceKind::Jsonld => vec!["max_pages", "page_param"],
+            SourceKind::Html => [PAGING_KEYS, HTML_MAPPING_KEYS].concat(),
+            SourceKind::Json => [JSON_REQUEST_KEYS, JSON_MAPPING_KEYS].concat(),
+        }
+    }
+}
+
+/// `[sources.<id>]`: the common keys, and the options of its `type`.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// Source type: "feed", "jsonld", "html" or "json".
+    pub kind: SourceKind,
+    /// What to fetch: http(s):// or file://. For a json source it may hold
+    /// `{secret}`, filled in at request time.
+    pub url: Url,
+    /// Time between polls.
+    pub interval: Duration,
+    /// Set false to keep the source configured but not polled.
+    pub enabled: bool,
+    /// Language hint (ISO 639-1) that wins over detection.
+    pub language: Option<String>,
+    /// A rated mention is negative at or below this rating, on the platform's scale.
+    pub negative_at_or_below: Option<f64>,
+    /// Brand or shop this source watches (informational, for routing later).
+    pub brand: Option<String>,
+    /// Platform label stored on mentions; defaults by type (and "google_alerts" for
+    /// feeds on google.com/alerts).
+    pub platform: Option<String>,
+    /// The keys of the source's type.
+    pub options: SourceOptions,
+}
+
+/// The common keys, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Common {
+    #[serde(rename = "type")]
+    kind: SourceKind,
+    url: Url,
+    #[serde(default = "default_interval", with = "duration")]
+    interval: Duration,
+    #[serde(default = "yes")]
+    enabled: bool,
+    language: Option<String>,
+    negative_at_or_below: Option<f64>,
+    brand: Option<String>,
+    platform: Option<String>,
+}
+
+const fn default_interval() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+const fn yes() -> bool {
+    true
+}
+const fn one_page() -> NonZeroU32 {
+    NonZeroU32::MIN
+}
+
+/// The options of each source type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceOptions {
+    Feed,
+    Jsonld(JsonldOptions),
+    Html(HtmlOptions),
+    Json(JsonOptions),
+}
+
+impl SourceOptions {
+    /// `max_pages` of the type (1 for types that do not paginate).
+    pub fn max_pages(&self) -> u32 {
+        match self {
+            SourceOptions::Feed => 1,
+            SourceOptions::Jsonld(o) => o.max_pages.get(),
+            SourceOptions::Html(o) => o.max_pages.get(),
+            SourceOptions::Json(o) => o.max_pages.get(),
+        }
+    }
+}
+
+/// `type = "jsonld"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonldOptions {
+    /// Pages read per poll (1 to 50), following `<link rel="next">` / `<a
+    /// rel="next">`, or `page_param`.
+    #[serde(default = "one_page")]
+    pub max_pages: NonZeroU32,
+    /// Query parameter holding the page number: the next page is this URL with it
+    /// incremented (absent = page 1). Replaces the `rel="next"` links.
+    pub page_param: Option<String>,
+}
+
+impl Default for JsonldOptions {
+    fn default() -> Self {
+        Self {
+            max_pages: one_page(),
+            page_param: None,
+        }
+    }
+}
+
+/// `type = "html"`: `max_pages` and the [`HtmlMapping`] keys (`item`, `next`,
+/// `page_param`, `fields`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlOptions {
+    /// Pages read per poll (1 to 50), following the mapping's next page.
+    pub max_pages: NonZeroU32,
+    pub mapping: HtmlMapping,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Paging {
+    #[serde(default = "one_page")]
+    max_pages: NonZeroU32,
+}
+
+/// `type = "json"`: the request keys and the [`JsonMapping`] keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonOptions {
+    /// Pages read per poll (1 to 50), following the mapping's next page.
+    pub max_pages: NonZeroU32,
+    /// Extra request headers; values may hold `{secret}`.
+    pub headers: BTreeMap<String, String>,
+    /// The secret for `{secret}`, from a file (first line) ...
+    pub secret_file: Option<PathBuf>,
+    /// ... or from an environment variable.
+    pub secret_env: Option<String>,
+    pub mapping: JsonMapping,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonRequest {
+    #[serde(default = "one_page")]
+    max_pages: NonZeroU32,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    secret_file: Option<PathBuf>,
+    secret_env: Option<String>,
+}
+
+impl JsonOptions {
+    /// Whether the URL or a header value uses `{secret}`.
+    pub fn uses_secret(&self, url: &Url) -> bool {
+        url_has_placeholder(url, SECRET_PLACEHOLDER)
+            || self
+                .headers
+                .values()
+                .any(|v| v.contains(SECRET_PLACEHOLDER))
+    }
+}
+
+/// `{name}` in a URL, as written or as the URL parser percent-encoded it in a path.
+pub fn url_has_placeholder(url: &Url, placeholder: &str) -> bool {
+    let s = url.as_str();
+    let encoded = placeholder.replace('{', "%7B").replace('}', "%7D");
+    s.contains(placeholder)
+        || s.to_ascii_uppercase()
+            .contains(&encoded.to_ascii_uppercase())
+}
+
+/// A table holding only the entries of `table` whose key passes `keep`; same span.
+fn sub_table<'i>(
+    table: &toml::Spanned<DeValue<'i>>,
+    keep: impl Fn(&str) -> bool,
+) -> toml::Spanned<DeValue<'i>> {
+    let mut out = DeTable::new();
+    if let DeValue::Table(t) = table.get_ref() {
+        for (k, v) in t.iter() {
+            if keep(k.get_ref().as_ref()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    toml::Spanned::new(table.span(), DeValue::Table(out))
+}
+
+/// Read one `[sources.<id>]` table (`path` is `sources.<id>`); problems are pushed.
+pub(super) fn parse(
+    spans: &Spans<'_>,
+    path: &str,
+    entry: &toml::Spanned<DeValue<'_>>,
+    base_dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<SourceConfig> {
+    let DeValue::Table(table) = entry.get_ref() else {
+        problems.push(spans.problem(path, "must be a table"));
+        return None;
+    };
+    let common = sub_table(entry, |k| COMMON_KEYS.contains(&k));
+    // The other keys are checked once the type is known; without a valid type, only
+    // the common keys can be judged.
+    let common: Common = section(spans, path, &common, problems)?;
+    let kind = common.kind;
+    let own = kind.keys();
+    let mut foreign = false;
+    for k in table.keys() {
+        let k = k.get_ref().as_ref();
+        if COMMON_KEYS.contains(&k) || own.contains(&k) {
+            continue;
+        }
+        foreign = true;
+        let owners: Vec<&str> = SourceKind::ALL
+            .iter()
+            .filter(|t| t.keys().contains(&k))
+            .map(|t| t.as_str())
+            .collect();
+        let message = if owners.is_empty() {
+            let mut all: Vec<&str> = COMMON_KEYS.to_vec();
+            all.extend(&own);
+            format!(
+                "unknown key; expected one of: {}",
+                all.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "not a key of a {} source (it belongs to {})",
+                kind.as_str(),
+                owners.join(", ")
+            )
+        };
+        problems.push(spans.problem(format!("{path}.{k}"), message));
+    }
+    if foreign {
+        return None;
+    }
+    let options = match kind {
+        SourceKind::Feed => SourceOptions::Feed,
+        SourceKind::Jsonld => SourceOptions::Jsonld(section(
+            spans,
+            path,
+            &sub_table(entry, |k| !COMMON_KEYS.contains(&k)),
+            problems,
+        )?),
+        SourceKind::Html => {
+            let paging: Option<Paging> = section(
+                spans,
+                path,
+                &sub_table(entry, |k| PAGING_KEYS.contains(&k)),
+                problems,
+            );
+            let mapping: Option<HtmlMapping> = section(
+                spans,
+                path,
+                &sub_table(entry, |k| HTML_MAPPING_KEYS.contains(&k)),
+                problems,
+            );
+            SourceOptions::Html(HtmlOptions {
+                max_pages: paging?.max_pages,
+                mapping: mapping?,
+            })
+        }
+        SourceKind::Json => {
+            let request: Option<JsonRequest> = section(
+                spans,
+                path,
+                &sub_table(entry, |k| JSON_REQUEST_KEYS.contains(&k)),
+                problems,
+            );
+            let mapping: Option<JsonMapping> = section(
+                spans,
+                path,
+                &sub_table(entry, |k| JSON_MAPPING_KEYS.contains(&k)),
+                problems,
+            );
+            let request = request?;
+            let secret_file = request
+                .secret_file
+                .map(|p| if p.is_relative() { base_dir.join(p) } else { p });
+            SourceOptions::Json(JsonOptions {
+                max_pages: request.max_pages,
+                headers: request.headers,
+                secret_file,
+                secret_env: request.secret_env,
+                mapping: mapping?,
+            })
+        }
+    };
+    Some(SourceConfig {
+        kind,
+        url: common.url,
+        interval: common.interval,
+        enabled: common.enabled,
+        language: common.language,
+        negative_at_or_below: common.negative_at_or_below,
+        brand: common.brand,
+        platform: common.platform,
+        options,
+    })
+}
+
+/// Semantic checks of one source (`k` builds its full keys).
+pub(super) fn validate(id: &str, s: &SourceConfig, spans: &Spans<'_>, p: &mut Vec<Problem>) {
+    let k = |f: &str| format!("sources.{id}.{f}");
+    match s.url.scheme() {
+        "http" | "https" => {
+            if s.url.host_str().is_none() {
+                p.push(spans.problem(k("url"), "has no host"));
+            }
+        }
+        "file" => {}
+        other => p.push(spans.problem(
+            k("url"),
+            format!("scheme {other:?} is not supported; use http, https or file"),
+        )),
+    }
+    if s.interval < Duration::from_secs(1) {
+        p.push(spans.problem(k("interval"), "must be at least 1s"));
+    }
+    if let Some(lang) = &s.language
+        && !(lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        p.push(spans.problem(
+            k("language"),
+            "must be a two-letter ISO 639-1 code such as \"de\"",
+        ));
+    }
+    if let Some(t) = s.negative_at_or_below
+        && (!t.is_finite() || t < 0.0)
+    {
+        p.push(spans.problem(k("negative_at_or_below"), "must be a number >= 0"));
+    }
+    if let Some(pl) = &s.platform
+        && !valid_id(pl)
+    {
+        p.push(spans.problem(k("platform"), ID_HELP));
+    }
+    if s.options.max_pages() > MAX_PAGES {
+        p.push(spans.problem(k("max_pages"), format!("must be between 1 and {MAX_PAGES}")));
+    }
+    let mut mapping_problems = |list: Vec<(String, String)>| {
+        for (key, message) in list {
+            p.push(spans.problem(k(&key), message));
+        }
+    };
+    match &s.options {
+        SourceOptions::Feed => {}
+        SourceOptions::Jsonld(o) => {
+            if let Some(param) = &o.page_param
+                && (param.trim().is_empty() || param != param.trim())
+            {
+                mapping_problems(vec![(
+                    "page_param".into(),
+                    "must be a query parameter name without surrounding spaces".into(),
+                )]);
+            }
+        }
+        SourceOptions::Html(o) => mapping_problems(o.mapping.validate()),
+        SourceOptions::Json(o) => {
+            mapping_problems(o.mapping.validate());
+            validate_json_request(id, s, o, spans, p);
+        }
+    }
+}
+
+fn validate_json_request(
+    id: &str,
+    s: &SourceConfig,
+    o: &JsonOptions,
+    spans: &Spans<'_>,
+    p: &mut Vec<Problem>,
+) {
+    let k = |f: &str| format!("sources.{id}.{f}");
+    for (name, value) in &o.headers {
+        let key = k(&format!("headers.{name}"));
+        match reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
+            Err(_) => p.push(spans.problem(&key, "is not a valid header name")),
+            Ok(h) if RESERVED_HEADERS.contains(&h.as_str()) => p.push(spans.problem(
+                &key,
+                "is set by reviewradar itself and cannot be configured",
+            )),
+            Ok(_) => {}
+        }
+        // Checked with the placeholder in place: the secret itself is checked when
+        // it is filled in (and never shown).
+        if reqwest::header::HeaderValue::from_str(value).is_err() {
+            p.push(spans.problem(
+                &key,
+                "is not a valid header value (one line of visible ASCII)",
+            ));
+        }
+    }
+    let has_secret = o.secret_file.is_some() || o.secret_env.is_some();
+    let uses = o.uses_secret(&s.url);
+    if uses && !has_secret {
+        p.push(spans.problem(
+            k("secret_file"),
+            "url or headers use {secret}: set secret_file or secret_env",
+        ));
+    }
+    if has_secret && !uses {
+        let key = if o.secret_file.is_some() {
+            "secret_file"
+        } else {
+            "secret_env"
+        };
+        p.push(spans.problem(
+            k(key),
+            "is set, but neither url nor a header value uses {secret}",
+        ));
+    }
+    secret::check(
+        p,
+        spans,
+        &k("secret_file"),
+        &k("secret_env"),
+        o.secret_file.as_deref(),
+        o.secret_env.as_deref(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{Config, ConfigError};
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_str_at(text, Path::new("/etc/reviewradar/test.toml"))
+    }
+
+    /// "line: key: message" of every problem.
+    fn problems(text: &str) -> String {
+        match load(text) {
+            Ok(_) => String::new(),
+            Err(e) => e
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}: {}", p.line.unwrap_or(0), p.key, p.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    const HTML: &str = r#"[sources.shop]
+type = "html"
+url = "https://reviews.example/shop/kettlewerk"
+max_pages = 3
+item = "div.review"
+next = "a.next"
+[sources.shop.fields]
+id = { attr = "data-id" }
+text = ".body"
+rating = { selector = ".stars", attr = "aria-label" }
+date = { selector = "time", attr = "datetime" }
+"#;
+
+    const JSON: &str = r#"[sources.api]
+type = "json"
+url = "https://api.example/v2/places/42/reviews?lang=de"
+max_pages = 4
+headers = { Authorization = "Bearer {secret}", Accept = "application/json" }
+secret_env = "REVIEWRADAR_TEST_API_TOKEN"
+items = "/reviews"
+next_cursor = "/next"
+cursor_param = "cursor"
+rating_max = 5
+[sources.api.fields]
+id = "/id"
+text = "/comment"
+rating = "/stars"
+date = "/created"
+"#;
+
+    fn set_token() {
+        // SAFETY: no test reads this variable concurrently with a write of another value.
+        unsafe { std::env::set_var("REVIEWRADAR_TEST_API_TOKEN", "t0ken") };
+    }
+
+    #[test]
+    fn html_source_reads_its_mapping_and_pages() {
+        let c = load(HTML).unwrap_or_else(|e| panic!("{e}"));
+        let s = &c.sources["shop"];
+        assert_eq!(s.kind, SourceKind::Html);
+        assert_eq!(s.kind.as_str(), "html");
+        let SourceOptions::Html(o) = &s.options else {
+            panic!("{:?}", s.options)
+        };
+        assert_eq!(o.max_pages.get(), 3);
+        assert_eq!(o.mapping.item, "div.review");
+        assert_eq!(o.mapping.next.as_deref(), Some("a.next"));
+        assert!(o.mapping.fields.rating.is_some());
+        // max_pages defaults to 1.
+        let c = load(&HTML.replace("max_pages = 3\n", "")).unwrap();
+        assert_eq!(c.sources["shop"].options.max_pages(), 1);
+    }
+
+    #[test]
+    fn json_source_reads_request_keys_and_mapping() {
+        set_token();
+        let c = load(JSON).unwrap_or_else(|e| panic!("{e}"));
+        let s = &c.sources["api"];
+        let SourceOptions::Json(o) = &s.options else {
+            panic!("{:?}", s.options)
+        };
+        assert_eq!(o.max_pages.get(), 4);
+        assert_eq!(o.headers["Authorization"], "Bearer {secret}");
+        assert_eq!(o.secret_env.as_deref(), Some("REVIEWRADAR_TEST_API_TOKEN"));
+        assert_eq!(o.mapping.items, "/reviews");
+        assert_eq!(o.mapping.cursor_param.as_deref(), Some("cursor"));
+        assert!(o.uses_secret(&s.url));
+        // `{secret}` in a path is found after the URL parser encoded it.
+        let c = load(
+            &JSON
+                .replace("v2/places", "v2/{secret}/places")
+                .replace("Bearer {secret}", "none"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.sources["api"].url.as_str().contains("%7Bsecret%7D"));
+    }
+
+    #[test]
+    fn jsonld_source_pages() {
+        let c = load("[sources.p]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\nmax_pages = 5\npage_param = \"page\"\n").unwrap();
+        let SourceOptions::Jsonld(o) = &c.sources["p"].options else {
+            panic!()
+        };
+        assert_eq!(
+            (o.max_pages.get(), o.page_param.as_deref()),
+            (5, Some("page"))
+        );
+        let c = load("[sources.p]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\n").unwrap();
+        assert_eq!(
+            c.sources["p"].options,
+            SourceOptions::Jsonld(JsonldOptions::default())
+        );
+        let c = load("[sources.f]\ntype = \"feed\"\nurl = \"https://shop.example/f\"\n").unwrap();
+        assert_eq!(c.sources["f"].options, SourceOptions::Feed);
+    }
+
+    #[test]
+    fn nested_unknown_keys_name_line_and_full_key() {
+        let p = problems(&HTML.replace("text = \".body\"", "ratng = \".stars\""));
+        assert!(
+            p.contains("9: sources.shop.fields.ratng: unknown key"),
+            "{p}"
+        );
+        set_token();
+        let p = problems(&JSON.replace("text = \"/comment\"", "txt = \"/comment\""));
+        assert!(p.contains("13: sources.api.fields.txt: unknown key"), "{p}");
+        let p = problems(&HTML.replace("id = { attr", "id = { atr"));
+        assert!(p.contains("8: sources.shop.fields.id"), "{p}");
+        assert!(p.contains("unknown key"), "{p}");
+    }
+
+    #[test]
+    fn keys_of_another_type_or_none_are_named() {
+        let p = problems(
+            "[sources.f]\ntype = \"feed\"\nurl = \"https://shop.example/f\"\nitem = \"div\"\nmax_pages = 2\n\n[sources.j]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\nheaders = { A = \"b\" }\ncolour = \"red\"\n",
+        );
+        assert!(
+            p.contains("4: sources.f.item: not a key of a feed source (it belongs to html)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("10: sources.j.headers: not a key of a jsonld source (it belongs to json)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("11: sources.j.colour: unknown key; expected one of: `type`"),
+            "{p}"
+        );
+        assert!(p.contains("`max_pages`, `page_param`"), "{p}");
+    }
+
+    #[test]
+    fn max_pages_is_bounded() {
+        let p = problems(&HTML.replace("max_pages = 3", "max_pages = 0"));
+        assert!(p.starts_with("4: sources.shop.max_pages:"), "{p}");
+        let p = problems(&HTML.replace("max_pages = 3", "max_pages = 51"));
+        assert_eq!(p, "4: sources.shop.max_pages: must be between 1 and 50");
+        let p = problems(&HTML.replace("max_pages = 3", "max_pages = \"all\""));
+        assert!(p.starts_with("4: sources.shop.max_pages:"), "{p}");
+    }
+
+    #[test]
+    fn mapping_problems_carry_the_source_prefix() {
+        let p = problems(
+            &HTML
+                .replace("item = \"div.review\"", "item = \"div[\"")
+                .replace("next = \"a.next\"", "next = \"a.next\"\npage_param = \"p\""),
+        );
+        assert!(
+            p.contains("5: sources.shop.item: invalid CSS selector"),
+            "{p}"
+        );
+        assert!(
+            p.contains("7: sources.shop.page_param: set either `next` or `page_param`"),
+            "{p}"
+        );
+        let p = problems(&HTML.replace(
+            "text = \".body\"",
+            "text = { selector = \".b\", format = \"%d\" }",
+        ));
+        assert!(
+            p.contains("9: sources.shop.fields.text.format: only date fields"),
+            "{p}"
+        );
+        set_token();
+        let p = problems(&JSON.replace("items = \"/reviews\"", "items = \"reviews\""));
+        assert!(
+            p.contains("7: sources.api.items: \"reviews\" is not a JSON pointer"),
+            "{p}"
+        );
+        let p = problems(&JSON.replace("cursor_param = \"cursor\"\n", ""));
+        assert!(
+            p.contains("sources.api.cursor_param: is required with next_cursor"),
+            "{p}"
+        );
+        let p = problems(
+            "[sources.p]\ntype = \"jsonld\"\nurl = \"https://shop.example/p\"\npage_param = \" \"\n",
+        );
+        assert!(
+            p.contains("4: sources.p.page_param: must be a query parameter"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn secrets_and_headers_are_checked() {
+        // {secret} used but no secret configured.
+        let p = problems(&JSON.replace("secret_env = \"REVIEWRADAR_TEST_API_TOKEN\"\n", ""));
+        assert!(
+            p.contains("sources.api.secret_file: url or headers use {secret}: set secret_file or secret_env"),
+            "{p}"
+        );
+        // A secret file that does not exist, like notifiers.
+        let p = problems(&JSON.replace(
+            "secret_env = \"REVIEWRADAR_TEST_API_TOKEN\"",
+            "secret_file = \"/nonexistent/api-token\"",
+        ));
+        assert!(
+            p.contains("6: sources.api.secret_file: cannot read /nonexistent/api-token"),
+            "{p}"
+        );
+        let p = problems(&JSON.replace(
+            "REVIEWRADAR_TEST_API_TOKEN",
+            "REVIEWRADAR_TEST_UNSET_VARIABLE_4711",
+        ));
+        assert!(
+            p.contains("6: sources.api.secret_env: environment variable REVIEWRADAR_TEST_UNSET_VARIABLE_4711 is not set"),
+            "{p}"
+        );
+        // A secret nobody uses is a mistake.
+        set_token();
+        let p = problems(&JSON.replace("Bearer {secret}", "Bearer fixed"));
+        assert!(
+            p.contains("6: sources.api.secret_env: is set, but neither url nor a header value uses {secret}"),
+            "{p}"
+        );
+        // Header names and reserved headers.
+        let p = problems(
+            &JSON
+                .replace("Accept =", "\"Bad Header\" =")
+                .replace("Authorization =", "Host = \"x\", Authorization ="),
+        );
+        assert!(
+            p.contains("5: sources.api.headers.Bad Header: is not a valid header name"),
+            "{p}"
+        );
+        assert!(
+            p.contains("5: sources.api.headers.Host: is set by reviewradar itself"),
+            "{p}"
+        );
+        let p = problems(&JSON.replace("application/json", "a\\nb"));
+        assert!(
+            p.contains("sources.api.headers.Accept: is not a valid header value"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn relative_secret_file_follows_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "abc\n").unwrap();
+        let text = JSON.replace(
+            "secret_env = \"REVIEWRADAR_TEST_API_TOKEN\"",
+            "secret_file = \"token\"",
+        );
+        let c = Config::from_str_at(&text, &dir.path().join("c.toml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let SourceOptions::Json(o) = &c.sources["api"].options else {
+            panic!()
+        };
+        assert_eq!(
+            o.secret_file.as_deref(),
+            Some(dir.path().join("token").as_path())
+        );
+    }
+
+    #[test]
+    fn a_secret_over_plain_http_warns() {
+        set_token();
+        let c = load(&JSON.replace("https://api.example", "http://api.example")).unwrap();
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w == "sources.api.url: sends its secret to a remote host over plain http"),
+            "{:?}",
+            c.warnings()
+        );
+        let c = load(JSON).unwrap();
+        assert!(!c.warnings().iter().any(|w| w.contains("plain http")));
+    }
+
+    #[test]
+    fn the_type_must_be_known() {
+        let p =
+            problems("[sources.b]\ntype = \"rss\"\nurl = \"https://x.example\"\nitem = \"x\"\n");
+        assert!(p.contains("2: sources.b.type:"), "{p}");
+        assert!(p.contains("html"), "the message lists the types: {p}");
+        // Without a valid type, keys of the types are not judged.
+        assert!(!p.contains("sources.b.item"), "{p}");
+    }
+}
