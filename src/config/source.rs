@@ -145,7 +145,8 @@ pub struct SourceConfig {
 struct Common {
     #[serde(rename = "type")]
     kind: SourceKind,
-    url: Url,
+    /// Required for the generic types; a preset builds it from its ids.
+    url: Option<Url>,
     #[serde(default = "default_interval", with = "duration")]
     interval: Duration,
     #[serde(default = "yes")]
@@ -183,6 +184,18 @@ impl SourceOptions {
             SourceOptions::Jsonld(o) => o.max_pages.get(),
             SourceOptions::Html(o) => o.max_pages.get(),
             SourceOptions::Json(o) => o.max_pages.get(),
+        }
+    }
+
+    /// The URL to poll when the table sets no `url`: a preset builds it from its ids
+    /// (and `api_base`). `None` for the generic types, which need `url`; `Err` names
+    /// what is missing.
+    pub fn default_url(&self) -> Option<Result<Url, String>> {
+        match self {
+            SourceOptions::Feed
+            | SourceOptions::Jsonld(_)
+            | SourceOptions::Html(_)
+            | SourceOptions::Json(_) => None,
         }
     }
 }
@@ -390,9 +403,24 @@ pub(super) fn parse(
             })
         }
     };
+    let url = match (common.url, options.default_url()) {
+        (Some(url), _) => url,
+        (None, Some(Ok(url))) => url,
+        (None, Some(Err(message))) => {
+            problems.push(spans.problem(format!("{path}.url"), message));
+            return None;
+        }
+        (None, None) => {
+            problems.push(spans.problem(
+                format!("{path}.url"),
+                format!("missing: a {} source needs a url", kind.as_str()),
+            ));
+            return None;
+        }
+    };
     Some(SourceConfig {
         kind,
-        url: common.url,
+        url,
         interval: common.interval,
         enabled: common.enabled,
         language: common.language,
