@@ -149,12 +149,18 @@ pub struct HostLimits {
 
 impl HttpConfig {
     /// (concurrency, min gap) for `host`.
+    /// `[http.hosts]` wins, then a platform's polite defaults
+    /// ([`source::PLATFORM_HOSTS`]), then the global per-host settings.
     pub fn limits_for(&self, host: &str) -> (usize, Duration) {
         let o = self.hosts.get(host);
+        let platform = source::platform_host_limits(host);
         (
             o.and_then(|o| o.concurrency)
+                .or(platform.map(|p| p.0))
                 .unwrap_or(self.per_host_concurrency),
-            o.and_then(|o| o.min_gap).unwrap_or(self.per_host_min_gap),
+            o.and_then(|o| o.min_gap)
+                .or(platform.map(|p| p.1))
+                .unwrap_or(self.per_host_min_gap),
         )
     }
 }

@@ -103,6 +103,23 @@ impl SourceKind {
         }
     }
 
+    /// Time between polls when the table sets no `interval`.
+    pub fn default_interval(self) -> Duration {
+        match self {
+            SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json => {
+                Duration::from_secs(15 * 60)
+            }
+        }
+    }
+
+    /// The platform's own idea of a negative rating (on its scale), when the table
+    /// sets no `negative_at_or_below`; `None` means the default (2 of 5, scaled).
+    pub fn default_negative_at_or_below(self) -> Option<f64> {
+        match self {
+            SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json => None,
+        }
+    }
+
     /// The keys of this type beyond [`COMMON_KEYS`].
     pub fn keys(self) -> Vec<&'static str> {
         match self {
@@ -147,8 +164,9 @@ struct Common {
     kind: SourceKind,
     /// Required for the generic types; a preset builds it from its ids.
     url: Option<Url>,
-    #[serde(default = "default_interval", with = "duration")]
-    interval: Duration,
+    /// Defaults by type ([`SourceKind::default_interval`]).
+    #[serde(default, with = "duration::option")]
+    interval: Option<Duration>,
     #[serde(default = "yes")]
     enabled: bool,
     language: Option<String>,
@@ -157,8 +175,17 @@ struct Common {
     platform: Option<String>,
 }
 
-const fn default_interval() -> Duration {
-    Duration::from_secs(15 * 60)
+/// Polite defaults for the hosts of the platforms the presets read, used when
+/// `[http.hosts."<host>"]` does not set them: (host, concurrency, minimum gap).
+/// A preset adds its API hosts here.
+pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[];
+
+/// (concurrency, min gap) of a platform host in [`PLATFORM_HOSTS`].
+pub fn platform_host_limits(host: &str) -> Option<(usize, Duration)> {
+    PLATFORM_HOSTS
+        .iter()
+        .find(|(h, _, _)| h.eq_ignore_ascii_case(host))
+        .map(|&(_, c, g)| (c, g))
 }
 const fn yes() -> bool {
     true
@@ -421,10 +448,12 @@ pub(super) fn parse(
     Some(SourceConfig {
         kind,
         url,
-        interval: common.interval,
+        interval: common.interval.unwrap_or(kind.default_interval()),
         enabled: common.enabled,
         language: common.language,
-        negative_at_or_below: common.negative_at_or_below,
+        negative_at_or_below: common
+            .negative_at_or_below
+            .or(kind.default_negative_at_or_below()),
         brand: common.brand,
         platform: common.platform,
         options,
