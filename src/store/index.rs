@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
+use super::postings::Postings;
 use crate::mention::fingerprint;
 
 /// A fingerprint shared by more mentions than this is a stock phrase and ignored.
@@ -208,19 +209,20 @@ fn short(fp: u64) -> u32 {
     (fp >> 32) as u32 ^ fp as u32
 }
 
-/// Compact by design: it holds every mention, so each costs about 150 bytes.
-#[derive(Debug, Default)]
+/// Compact by design: it holds every mention, so each costs about 200 bytes
+/// (id, signature, three keys and ten fingerprints).
+#[derive(Default)]
 pub struct Index {
     ids: Vec<RawId>,
     /// Slot of each id, by the id's 64-bit fold.
-    by_id: HashMap<u64, u32>,
+    by_id: Postings<u64>,
     fp_count: Vec<u32>,
     sigs: Vec<Sig>,
-    keys: HashMap<u64, u32>,
-    /// Fingerprints seen in exactly one mention (most of them).
-    single: HashMap<u32, u32>,
-    /// Fingerprints seen in several; past [`MAX_POSTINGS`] a stock phrase.
-    many: HashMap<u32, Vec<u32>>,
+    /// Each key points at one mention: the first that had it.
+    keys: Postings<u64>,
+    /// Fingerprints and the mentions that have them; past [`MAX_POSTINGS`] a
+    /// fingerprint is a stock phrase and takes no more.
+    fps: Postings<u32>,
 }
 
 impl Index {
@@ -249,12 +251,16 @@ impl Index {
                 ),
             }
         }
-        index.single.shrink_to_fit();
+        index.by_id.shrink_to_fit();
         index.keys.shrink_to_fit();
+        index.fps.shrink_to_fit();
+        index.ids.shrink_to_fit();
+        index.fp_count.shrink_to_fit();
+        index.sigs.shrink_to_fit();
         tracing::debug!(
             mentions = index.ids.len(),
             keys = index.keys.len(),
-            fingerprints = index.single.len() + index.many.len(),
+            fingerprints = index.fps.len(),
             "Dedup index loaded."
         );
         Ok(index)
@@ -263,7 +269,7 @@ impl Index {
     fn slot(&mut self, id: &str) -> Option<u32> {
         let raw = raw_id(id)?;
         let folded = fold(u128::from_be_bytes(raw));
-        if let Some(&i) = self.by_id.get(&folded) {
+        if let Some(i) = self.by_id.first(folded) {
             return Some(i);
         }
         let i = self.ids.len() as u32;
@@ -294,31 +300,21 @@ impl Index {
             self.sigs[i as usize] = r.sig;
         }
         for k in &r.keys {
-            self.keys.entry(fold(*k)).or_insert(i);
+            let k = fold(*k);
+            if self.keys.count(k) == 0 {
+                self.keys.insert(k, i);
+            }
         }
         for f in r.fps.iter().map(|f| short(*f)) {
-            if let Some(v) = self.many.get_mut(&f) {
-                // Past the cap the phrase is a stock phrase; stop growing.
-                if v.len() <= MAX_POSTINGS && !v.contains(&i) {
-                    v.push(i);
-                }
-            } else {
-                match self.single.get(&f) {
-                    None => {
-                        self.single.insert(f, i);
-                    }
-                    Some(&j) if j != i => {
-                        self.single.remove(&f);
-                        self.many.insert(f, vec![j, i]);
-                    }
-                    Some(_) => {}
-                }
+            // Past the cap the phrase is a stock phrase; stop growing.
+            if self.fps.count(f) <= MAX_POSTINGS {
+                self.fps.insert(f, i);
             }
         }
     }
 
     pub fn lookup(&self, key: u128) -> Option<String> {
-        self.keys.get(&fold(key)).map(|&i| self.id(i))
+        self.keys.first(fold(key)).map(|i| self.id(i))
     }
 
     /// Mentions worth verifying as near-duplicates of a text with fingerprints
@@ -335,19 +331,12 @@ impl Index {
         let mut hits: HashMap<u32, usize> = HashMap::new();
         let mut considered = 0;
         for f in fps.iter().map(|f| short(*f)) {
-            if let Some(&i) = self.single.get(&f) {
+            // A stock phrase many texts share says nothing about which mention.
+            if self.fps.count(f) <= MAX_POSTINGS {
                 considered += 1;
-                *hits.entry(i).or_default() += 1;
-            } else if let Some(v) = self.many.get(&f) {
-                // A stock phrase many texts share says nothing about which mention.
-                if v.len() <= MAX_POSTINGS {
-                    considered += 1;
-                    for i in v {
-                        *hits.entry(*i).or_default() += 1;
-                    }
+                for i in self.fps.get(f) {
+                    *hits.entry(i).or_default() += 1;
                 }
-            } else {
-                considered += 1;
             }
         }
         let skipped = fps.len() - considered;

@@ -24,6 +24,7 @@
 
 mod index;
 mod ingest;
+mod postings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
