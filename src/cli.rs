@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, ConfigError, DEFAULT_PATH, LogFormat};
 use crate::daemon::{self, App};
 use crate::mention::Mention;
+use crate::store::{Health, SourceState, Store};
 
 /// Exit codes (documented in the README).
 pub mod exit {
@@ -55,6 +56,13 @@ pub enum Command {
         /// At most this many (0 = all).
         #[arg(long, default_value_t = 0)]
         limit: usize,
+    },
+    /// Show every configured source's health: last success, last error and its kind,
+    /// consecutive failures, items seen and new mentions per poll.
+    Sources {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// List queued and dead-lettered alert deliveries.
     Outbox {
@@ -178,6 +186,19 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
             ignore_broken_pipe(r)?;
             Ok(())
         }
+        Command::Sources { json } => {
+            let cfg = load(&cli)?;
+            let store = daemon::open_store(&cfg)?;
+            let rows = source_rows(&cfg, &store)?;
+            let mut out = std::io::stdout().lock();
+            let r = if *json {
+                print_json(&mut out, &rows)
+            } else {
+                print_sources(&mut out, &rows)
+            };
+            ignore_broken_pipe(r)?;
+            Ok(())
+        }
         Command::Outbox { json } => {
             let cfg = load(&cli)?;
             let store = daemon::open_store(&cfg)?;
@@ -231,6 +252,108 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// One line of `reviewradar sources`.
+#[derive(serde::Serialize)]
+struct SourceRow {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    enabled: bool,
+    health: &'static str,
+    /// Why it is broken, blocked or failing.
+    problem: Option<String>,
+    polls: u64,
+    last_poll: Option<chrono::DateTime<chrono::Utc>>,
+    last_success: Option<chrono::DateTime<chrono::Utc>>,
+    last_error: Option<String>,
+    last_error_kind: Option<String>,
+    last_error_at: Option<chrono::DateTime<chrono::Utc>>,
+    consecutive_failures: u32,
+    items_last: u64,
+    new_last: u64,
+    items_recent: Vec<u64>,
+    items_total: u64,
+    new_total: u64,
+}
+
+/// Every configured source (polled or not), then states of sources no longer
+/// configured, which keep their stored mentions.
+fn source_rows(cfg: &Config, store: &Store) -> anyhow::Result<Vec<SourceRow>> {
+    let mut states: std::collections::BTreeMap<String, SourceState> = store
+        .source_states()
+        .context("reading source states")?
+        .into_iter()
+        .collect();
+    let mut rows = Vec::new();
+    let mut push = |id: &str, kind: &'static str, enabled: bool, st: SourceState| {
+        let health = st.health();
+        let problem = match health {
+            Health::Broken => st.broken_reason(),
+            Health::Blocked | Health::Failing => st.last_error.clone(),
+            Health::Ok | Health::Pending => None,
+        };
+        rows.push(SourceRow {
+            id: id.to_string(),
+            kind,
+            enabled,
+            health: if enabled { health.as_str() } else { "disabled" },
+            problem,
+            polls: st.polls,
+            last_poll: st.last_poll,
+            last_success: st.last_success,
+            last_error: st.last_error,
+            last_error_kind: st.last_error_kind,
+            last_error_at: st.last_error_at,
+            consecutive_failures: st.consecutive_failures,
+            items_last: st.items_last,
+            new_last: st.new_last,
+            items_recent: st.items_recent,
+            items_total: st.items_total,
+            new_total: st.new_total,
+        });
+    };
+    for (id, s) in &cfg.sources {
+        let st = states.remove(id).unwrap_or_default();
+        push(id, s.kind.as_str(), s.enabled, st);
+    }
+    for (id, st) in states {
+        push(&id, "(removed)", false, st);
+    }
+    Ok(rows)
+}
+
+fn print_sources(out: &mut impl Write, rows: &[SourceRow]) -> std::io::Result<()> {
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    writeln!(
+        out,
+        "{:<24} {:<14} {:<9} {:<16} {:>5} {:>6} {:>5}  PROBLEM",
+        "SOURCE", "TYPE", "HEALTH", "LAST SUCCESS", "FAILS", "ITEMS", "NEW"
+    )?;
+    for r in rows {
+        let problem = match (&r.problem, &r.last_error_kind) {
+            (Some(p), Some(kind)) if r.health != "broken" => format!("{kind}: {p}"),
+            (Some(p), _) => p.clone(),
+            (None, _) => String::new(),
+        };
+        writeln!(
+            out,
+            "{:<24} {:<14} {:<9} {:<16} {:>5} {:>6} {:>5}  {}",
+            r.id,
+            r.kind,
+            r.health,
+            when(r.last_success),
+            r.consecutive_failures,
+            r.items_last,
+            r.new_last,
+            crate::mention::cut(&problem, 200)
+        )?;
+    }
+    Ok(())
+}
+
 fn json_io(e: serde_json::Error) -> std::io::Error {
     match e.io_error_kind() {
         Some(kind) => std::io::Error::from(kind),
@@ -245,7 +368,7 @@ fn ignore_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<()> {
     }
 }
 
-fn print_json(out: &mut impl Write, ms: &[Mention]) -> std::io::Result<()> {
+fn print_json<T: serde::Serialize>(out: &mut impl Write, ms: &[T]) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, ms).map_err(json_io)?;
     writeln!(out)
 }

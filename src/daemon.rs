@@ -36,7 +36,7 @@ const MAX_ITEMS: usize = 5_000;
 /// sled page cache.
 /// One batch being stored while others are prepared: enough to keep two cores busy.
 const INGEST_SLOTS: usize = 3;
-const STORE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+const STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Everything a running instance needs.
 pub struct App {
@@ -200,6 +200,12 @@ impl App {
                 .map_err(|e| store_failure(&id, e))?;
                 drop(turn);
                 drop(slot);
+                if let Some(reason) = &report.broken {
+                    warn!(
+                        items = items_in_document,
+                        "Source looks broken (its markup or API may have changed): {reason}."
+                    );
+                }
                 if report.alerts_queued > 0 {
                     self.outbox_wake.notify_one();
                 }

@@ -1080,3 +1080,85 @@ async fn check_config_names_file_line_and_key_of_type_options() {
         assert!(out.stderr.contains(&want), "{want}\n{}", out.stderr);
     }
 }
+
+/// `reviewradar sources --json`, by source id.
+async fn source_health(env: &Env) -> std::collections::HashMap<String, serde_json::Value> {
+    let o = env.run(&["sources", "--json"]).await;
+    assert_eq!(o.code, Some(0), "sources failed:\n{}", o.stderr);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&o.stdout).expect("a JSON array");
+    rows.into_iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_show_health_broken_blocked_and_failing() {
+    let server = Server::start().await;
+    let items: Vec<(String, String, String)> = (0..5)
+        .map(|i| {
+            (
+                format!("g{i}"),
+                format!("https://forum.example/g{i}"),
+                format!("Order {i}: {HAPPY_EN}"),
+            )
+        })
+        .collect();
+    let date = rfc2822_ago(Age::days(20));
+    let full = rss(&items
+        .iter()
+        .map(|(g, l, t)| (g.as_str(), l.as_str(), "Fine", t.as_str(), date.as_str()))
+        .collect::<Vec<_>>());
+    server.ok("/shrinks.xml", full, "application/rss+xml");
+    server.ok("/steady.xml", rss(&[]), "application/rss+xml");
+    server.ok(
+        "/wall.html",
+        fixture("synthetic/broken/consent-wall.html"),
+        "text/html; charset=utf-8",
+    );
+    server.route("/down.xml", Reply::Status(503, vec![]));
+    let env = Env::new(&format!(
+        "{}{}{}{}[sources.idle]\ntype = \"feed\"\nurl = \"{}\"\nenabled = false\n",
+        feed_source("shrinks", &server.url("/shrinks.xml")),
+        feed_source("steady", &server.url("/steady.xml")),
+        jsonld_source("walled", &server.url("/wall.html")),
+        feed_source("down", &server.url("/down.xml")),
+        server.url("/idle.xml"),
+    ));
+    env.once().await;
+    let h = source_health(&env).await;
+    assert_eq!(h["shrinks"]["health"], "ok");
+    assert_eq!(h["shrinks"]["items_last"], 5);
+    assert_eq!(h["shrinks"]["new_last"], 5);
+    assert_eq!(
+        h["steady"]["health"], "ok",
+        "a source that never had items is not broken"
+    );
+    assert_eq!(h["walled"]["health"], "blocked", "{:?}", h["walled"]);
+    assert_eq!(h["walled"]["last_error_kind"], "blocked");
+    assert_eq!(h["down"]["health"], "failing");
+    assert_eq!(h["down"]["consecutive_failures"], 1);
+    assert!(h["down"]["last_error"].as_str().unwrap().contains("503"));
+    assert_eq!(h["idle"]["health"], "disabled");
+
+    // The feed now answers with no items at all: broken, not silent.
+    server.ok("/shrinks.xml", rss(&[]), "application/rss+xml");
+    let o = env.once().await;
+    assert!(
+        o.stderr.contains("Source looks broken"),
+        "a warning is logged:\n{}",
+        o.stderr
+    );
+    let h = source_health(&env).await;
+    assert_eq!(h["shrinks"]["health"], "broken");
+    assert!(
+        h["shrinks"]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("up to 5")
+    );
+    assert_eq!(h["down"]["consecutive_failures"], 2);
+    assert_eq!(env.mentions().await.len(), 5, "nothing stored is lost");
+
+    let table = env.run(&["sources"]).await;
+    assert!(table.stdout.contains("broken") && table.stdout.contains("blocked"));
+}

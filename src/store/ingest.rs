@@ -66,6 +66,8 @@ pub struct IngestReport {
     pub alerts_queued: usize,
     /// True when this poll established the source's baseline.
     pub baseline: bool,
+    /// Set when this poll made the source look broken (no items where there were).
+    pub broken: Option<String>,
 }
 
 /// Pending writes over the tree: reads see them, and they are applied as one batch.
@@ -521,6 +523,11 @@ impl Store {
         state.last_success = Some(cx.now);
         state.consecutive_failures = 0;
         state.items_last = cx.items_in_document as u64;
+        let was_broken = state.broken_reason().is_some();
+        state.record_items(cx.items_in_document as u64);
+        if !was_broken {
+            report.broken = state.broken_reason();
+        }
         state.new_last = report.new as u64;
         state.items_total += cx.items_in_document as u64;
         state.new_total += report.new as u64;

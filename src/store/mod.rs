@@ -88,6 +88,78 @@ pub struct SourceState {
     pub new_last: u64,
     pub items_total: u64,
     pub new_total: u64,
+    /// Items seen by the last few polls that fetched something, oldest first.
+    #[serde(default)]
+    pub items_recent: Vec<u64>,
+}
+
+/// How many fetched polls [`SourceState::items_recent`] remembers.
+pub const ITEMS_RECENT: usize = 10;
+
+/// A poll that used to see at least this many items and now sees none is suspect.
+const BROKEN_AFTER_ITEMS: u64 = 3;
+
+/// A source's health, from its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Never polled yet.
+    Pending,
+    Ok,
+    /// The last poll failed (network, HTTP status, parse).
+    Failing,
+    /// A login, consent or bot-check page came back instead of content.
+    Blocked,
+    /// The source answers, but with no items where it used to have some: its
+    /// markup or API most likely changed.
+    Broken,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Pending => "pending",
+            Health::Ok => "ok",
+            Health::Failing => "failing",
+            Health::Blocked => "blocked",
+            Health::Broken => "broken",
+        }
+    }
+}
+
+impl SourceState {
+    pub fn health(&self) -> Health {
+        if self.polls == 0 {
+            Health::Pending
+        } else if self.consecutive_failures > 0 {
+            if self.last_error_kind.as_deref() == Some("blocked") {
+                Health::Blocked
+            } else {
+                Health::Failing
+            }
+        } else if self.broken_reason().is_some() {
+            Health::Broken
+        } else {
+            Health::Ok
+        }
+    }
+
+    /// Why the source counts as broken, if it does.
+    pub fn broken_reason(&self) -> Option<String> {
+        let (last, before) = self.items_recent.split_last()?;
+        let most = before.iter().copied().max().unwrap_or(0);
+        (*last == 0 && most >= BROKEN_AFTER_ITEMS)
+            .then(|| format!("the last poll found no items; earlier polls found up to {most}"))
+    }
+
+    /// Record the items seen by a poll that fetched something.
+    pub fn record_items(&mut self, items: u64) {
+        self.items_recent.push(items);
+        if self.items_recent.len() > ITEMS_RECENT {
+            let extra = self.items_recent.len() - ITEMS_RECENT;
+            self.items_recent.drain(..extra);
+        }
+    }
 }
 
 /// One queued delivery of one event about one mention to one notifier.
@@ -331,5 +403,39 @@ impl Store {
         cur.last_error = Some(error.to_string());
         self.tree.insert(key.as_bytes(), to_json(&cur))?;
         Ok(cur)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_says_pending_ok_failing_blocked_and_broken() {
+        let mut st = SourceState::default();
+        assert_eq!(st.health(), Health::Pending);
+        st.polls = 1;
+        st.record_items(0);
+        assert_eq!(
+            st.health(),
+            Health::Ok,
+            "empty from the start is not broken"
+        );
+        st.record_items(7);
+        st.record_items(0);
+        assert_eq!(st.health(), Health::Broken);
+        assert!(st.broken_reason().unwrap().contains("up to 7"));
+        st.record_items(2);
+        assert_eq!(st.health(), Health::Ok);
+        st.consecutive_failures = 1;
+        st.last_error_kind = Some("blocked".into());
+        assert_eq!(st.health(), Health::Blocked);
+        st.last_error_kind = Some("status".into());
+        assert_eq!(st.health(), Health::Failing);
+        for n in 0..30 {
+            st.record_items(n);
+        }
+        assert_eq!(st.items_recent.len(), ITEMS_RECENT);
+        assert_eq!(st.items_recent.last(), Some(&29));
     }
 }
