@@ -23,7 +23,7 @@ use crate::backoff;
 use crate::classify::{self, TriageInput, Verdict};
 use crate::config::{Config, SourceConfig};
 use crate::fetch::Fetcher;
-use crate::mention::{RawMention, canonical_url, fold_whitespace};
+use crate::mention::{RawMention, Reply, canonical_url, fold_whitespace};
 use crate::sources::{self, PollContext, PollOutcome, Source, SourceError};
 use crate::store::{Ingest, IngestItem, IngestReport, Store};
 
@@ -190,6 +190,7 @@ impl App {
                             notifiers: &notifiers,
                             validators: Some(validators),
                             items_in_document,
+                            alert_answered: scfg.alert_answered,
                         },
                         batch,
                         &|item| triage(&scfg, item),
@@ -312,6 +313,10 @@ pub fn normalize(scfg: &SourceConfig, platform: &str, raw: Vec<RawMention>) -> V
                     .language
                     .clone()
                     .or(r.lang.map(|l| l.to_ascii_lowercase())),
+                reply: r.reply.map(|reply| Reply {
+                    text: bounded(fold_whitespace(&reply.text), MAX_TEXT),
+                    at: reply.at,
+                }),
             }
         })
         .collect();

@@ -868,6 +868,13 @@ fn negative_count(ms: &[serde_json::Value], source: &str) -> usize {
         .count()
 }
 
+/// Negative mentions the shop has not answered yet: the ones that alert.
+fn unanswered_negative_count(ms: &[serde_json::Value], source: &str) -> usize {
+    ms.iter()
+        .filter(|m| m["source"] == source && m["negative"] == true && m["reply"].is_null())
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_source_reads_two_pages_bounded_by_max_pages_and_alerts_once() {
     let server = Server::start().await;
@@ -909,8 +916,14 @@ async fn html_source_reads_two_pages_bounded_by_max_pages_and_alerts_once() {
     );
     let negative = negative_count(&ms, "tp");
     assert_eq!(negative, 6 + 4, "1 and 2 stars of 5");
+    let unanswered = unanswered_negative_count(&ms, "tp");
+    assert!(unanswered < negative, "some negative reviews carry the shop's reply");
     let got = hooks(&server);
-    assert_eq!(got.len(), negative, "one alert per negative review");
+    assert_eq!(
+        got.len(),
+        unanswered,
+        "one alert per negative review not answered yet"
+    );
     assert!(got.iter().all(|h| h["mention"]["platform"] == "trustpilot"));
 
     // Unchanged: page 1 answers 304 and nothing else is fetched.
@@ -935,7 +948,7 @@ async fn html_source_reads_two_pages_bounded_by_max_pages_and_alerts_once() {
         "later pages are plain GETs"
     );
     assert_eq!(env.mentions().await.len(), 20, "deduplicated on re-poll");
-    assert_eq!(hooks(&server).len(), negative, "and alerted once");
+    assert_eq!(hooks(&server).len(), unanswered, "and alerted once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1017,7 +1030,11 @@ async fn json_source_with_a_secret_header_and_cursor_pages_beside_failing_ones()
     assert!(ms.iter().all(|m| m["source"] == "gbp"));
     let negative = negative_count(&ms, "gbp");
     assert_eq!(negative, 3 + 2);
-    assert_eq!(hooks(&server).len(), negative);
+    assert_eq!(
+        hooks(&server).len(),
+        unanswered_negative_count(&ms, "gbp"),
+        "answered reviews do not alert"
+    );
 
     // Re-poll: page 1 answers 304 (the token is sent again), nothing new.
     env.once().await;
@@ -1030,7 +1047,11 @@ async fn json_source_with_a_secret_header_and_cursor_pages_beside_failing_ones()
     assert!(reqs[1].headers.contains_key("if-none-match"));
     assert_eq!(server.requests(second).len(), 1);
     assert_eq!(env.mentions().await.len(), 10);
-    assert_eq!(hooks(&server).len(), negative);
+    assert_eq!(
+        hooks(&server).len(),
+        unanswered_negative_count(&ms, "gbp"),
+        "no second alert"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

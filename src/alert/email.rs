@@ -459,6 +459,7 @@ mod tests {
                 score: 0.93,
                 reasons: vec!["rating 1/5 at or below 2".into(), "negative words: \"broke\", \"never answered\"".into()],
                 sightings: vec![],
+                reply: None,
             },
         }
     }

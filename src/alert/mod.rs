@@ -65,6 +65,14 @@ pub struct MentionPayload<'a> {
     pub negative: bool,
     pub score: f64,
     pub reasons: &'a [String],
+    /// The business's public reply, when the platform shows one (null otherwise).
+    pub reply: Option<ReplyPayload<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReplyPayload<'a> {
+    pub text: &'a str,
+    pub at: Option<String>,
 }
 
 /// The webhook body: `{"event", "delivery_id", "mention": {...}}`.
@@ -98,6 +106,12 @@ impl<'a> Payload<'a> {
                 negative: m.negative,
                 score: m.score,
                 reasons: &m.reasons,
+                reply: m.reply.as_ref().map(|r| ReplyPayload {
+                    text: &r.text,
+                    at: r
+                        .at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                }),
             },
         }
     }

@@ -313,6 +313,7 @@ mod tests {
                 score: -0.9,
                 reasons: vec!["rating 1/5 <= 2".into()],
                 sightings: vec![],
+                reply: None,
             },
         }
     }
@@ -455,7 +456,8 @@ mod tests {
                 "lang": "en",
                 "negative": true,
                 "score": -0.9,
-                "reasons": ["rating 1/5 <= 2"]
+                "reasons": ["rating 1/5 <= 2"],
+                "reply": null
             }
         });
         assert_eq!(got, want);

@@ -46,6 +46,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "negative_at_or_below",
     "brand",
     "platform",
+    "alert_answered",
 ];
 
 const PAGING_KEYS: &[&str] = &["max_pages"];
@@ -152,6 +153,9 @@ pub struct SourceConfig {
     /// Platform label stored on mentions; defaults by type (and "google_alerts" for
     /// feeds on google.com/alerts).
     pub platform: Option<String>,
+    /// Alert on negative mentions that already carry the business's public reply
+    /// when first seen (default: store them as answered, no alert).
+    pub alert_answered: bool,
     /// The keys of the source's type.
     pub options: SourceOptions,
 }
@@ -173,6 +177,8 @@ struct Common {
     negative_at_or_below: Option<f64>,
     brand: Option<String>,
     platform: Option<String>,
+    #[serde(default)]
+    alert_answered: bool,
 }
 
 /// Polite defaults for the hosts of the platforms the presets read, used when
@@ -456,6 +462,7 @@ pub(super) fn parse(
             .or(kind.default_negative_at_or_below()),
         brand: common.brand,
         platform: common.platform,
+        alert_answered: common.alert_answered,
         options,
     })
 }

@@ -89,6 +89,10 @@ pub struct Mention {
     /// Other (source, url) pairs this mention was also reached through.
     #[serde(default)]
     pub sightings: Vec<Sighting>,
+    /// The business's public reply, once a platform shows one: the mention is
+    /// answered.
+    #[serde(default)]
+    pub reply: Option<Reply>,
 }
 
 /// One more place a known mention was seen (a Google Alert echo, a repost).

@@ -12,7 +12,7 @@ use super::{Delivery, Revision, SourceState, Store, StoreError, to_json};
 use crate::classify::Verdict;
 use crate::fetch::Validators;
 use crate::mention::fingerprint;
-use crate::mention::{Mention, Sighting};
+use crate::mention::{Mention, Reply, Sighting};
 
 /// Event name of the first alert about a negative mention.
 pub const EVENT_NEGATIVE: &str = "review.negative";
@@ -42,6 +42,8 @@ pub struct IngestItem {
     pub updated_at: Option<DateTime<Utc>>,
     /// Language declared by the item or hinted by the source (wins over detection).
     pub lang: Option<String>,
+    /// The business's public reply, when the platform shows one.
+    pub reply: Option<Reply>,
 }
 
 /// The context of one successful poll.
@@ -55,6 +57,9 @@ pub struct Ingest<'a> {
     pub notifiers: &'a [String],
     pub validators: Option<Validators>,
     pub items_in_document: usize,
+    /// Alert on negative mentions that already carry the business's public reply
+    /// (by default they are stored as answered, without an alert).
+    pub alert_answered: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -159,6 +164,7 @@ struct Fresh {
     /// The serialized [`Mention`].
     record: Vec<u8>,
     negative: bool,
+    answered: bool,
     published_at: Option<DateTime<Utc>>,
 }
 
@@ -215,6 +221,7 @@ impl Prepared {
             score: v.score,
             reasons: v.reasons,
             sightings: Vec::new(),
+            reply: item.reply.clone(),
         };
         Prepared {
             fps: fingerprint::winnow(&tokens),
@@ -223,6 +230,7 @@ impl Prepared {
                 id,
                 record: to_json(&m),
                 negative: m.negative,
+                answered: m.reply.is_some(),
                 published_at: m.published_at,
             },
             keys,
@@ -463,6 +471,11 @@ impl Store {
                     if !unknown.is_empty() {
                         index_mention(&mut tx, ix, &id, &unknown, &[], None);
                     }
+                    // A reply the platform now shows is recorded (one it stops
+                    // showing is kept: the shop did answer).
+                    if item.reply.is_some() && item.reply != m.reply {
+                        m.reply = item.reply.clone();
+                    }
                     m.last_seen = cx.now;
                     if item.updated_at.is_some() {
                         m.updated_at = item.updated_at;
@@ -491,6 +504,7 @@ impl Store {
                         if m.negative
                             && !was_negative
                             && alert_allowed(m.published_at.or(Some(m.first_seen)))
+                            && (m.reply.is_none() || cx.alert_answered)
                         {
                             report.alerts_queued +=
                                 queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
@@ -508,7 +522,10 @@ impl Store {
                     );
                     index_mention(&mut tx, ix, &id, keys, fps, Some(*sig));
                     report.new += 1;
-                    if fresh.negative && alert_allowed(fresh.published_at) {
+                    if fresh.negative
+                        && alert_allowed(fresh.published_at)
+                        && (!fresh.answered || cx.alert_answered)
+                    {
                         report.alerts_queued +=
                             queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
                     }
@@ -662,6 +679,15 @@ mod tests {
             }
         }
         fn ingest(&self, source: &str, items: Vec<IngestItem>) -> IngestReport {
+            self.ingest_with(source, items, false)
+        }
+
+        fn ingest_with(
+            &self,
+            source: &str,
+            items: Vec<IngestItem>,
+            alert_answered: bool,
+        ) -> IngestReport {
             let n = items.len();
             self.store
                 .ingest(
@@ -672,6 +698,7 @@ mod tests {
                         notifiers: &self.notifiers,
                         validators: None,
                         items_in_document: n,
+                        alert_answered,
                     },
                     items,
                     &verdict,
@@ -713,6 +740,58 @@ mod tests {
             "after the baseline, new means alert"
         );
         assert_eq!(t.store.pending_deliveries().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn answered_reviews_are_stored_as_answered_without_an_alert() {
+        let t = T::new();
+        let replied = |id: &str, text: &str| IngestItem {
+            reply: Some(Reply {
+                text: "Sorry! We have sent a replacement.".into(),
+                at: Some(Utc::now()),
+            }),
+            ..item(id, text, Some(1.0), 1)
+        };
+        t.ingest("s", vec![]);
+        let r = t.ingest(
+            "s",
+            vec![
+                replied("a", "arrived broken, nobody answers"),
+                item("b", "broken on day one", Some(1.0), 1),
+            ],
+        );
+        assert_eq!(
+            (r.new, r.alerts_queued),
+            (2, 2),
+            "only b alerts (two notifiers)"
+        );
+        let a = t
+            .store
+            .mentions(false)
+            .unwrap()
+            .into_iter()
+            .find(|m| m.external_id == "a")
+            .unwrap();
+        assert!(a.negative);
+        assert_eq!(a.reply.unwrap().text, "Sorry! We have sent a replacement.");
+
+        // A reply that appears later is recorded, and it does not alert again.
+        let r = t.ingest("s", vec![replied("b", "broken on day one")]);
+        assert_eq!((r.known, r.alerts_queued), (1, 0));
+        let b = t
+            .store
+            .mentions(false)
+            .unwrap()
+            .into_iter()
+            .find(|m| m.external_id == "b")
+            .unwrap();
+        assert!(b.reply.is_some());
+
+        // Configurable: alert on answered ones too.
+        let r = t.ingest_with("s2", vec![], true);
+        assert_eq!(r.alerts_queued, 0);
+        let r = t.ingest_with("s2", vec![replied("c", "lid cracked")], true);
+        assert_eq!(r.alerts_queued, 2);
     }
 
     #[test]
@@ -832,6 +911,7 @@ mod tests {
                             last_modified: None,
                         }),
                         items_in_document: 1,
+                        alert_answered: false,
                     },
                     vec![item("a", "broken", None, 0)],
                     &verdict,
