@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, ConfigError, DEFAULT_PATH, LogFormat};
 use crate::daemon::{self, App};
 use crate::mention::Mention;
-use crate::store::{Health, SourceState, Store};
+use crate::store::{AggregatePoint, Health, SourceState, Store};
 
 /// Exit codes (documented in the README).
 pub mod exit {
@@ -274,6 +274,8 @@ struct SourceRow {
     items_recent: Vec<u64>,
     items_total: u64,
     new_total: u64,
+    /// The page's overall rating at the last poll that showed one.
+    aggregate: Option<AggregatePoint>,
 }
 
 /// Every configured source (polled or not), then states of sources no longer
@@ -310,6 +312,7 @@ fn source_rows(cfg: &Config, store: &Store) -> anyhow::Result<Vec<SourceRow>> {
             items_recent: st.items_recent,
             items_total: st.items_total,
             new_total: st.new_total,
+            aggregate: st.aggregate_last,
         });
     };
     for (id, s) in &cfg.sources {

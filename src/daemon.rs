@@ -191,6 +191,7 @@ impl App {
                             validators: Some(validators),
                             items_in_document,
                             alert_answered: scfg.alert_answered,
+                            aggregate,
                         },
                         batch,
                         &|item| triage(&scfg, item),

@@ -917,7 +917,10 @@ async fn html_source_reads_two_pages_bounded_by_max_pages_and_alerts_once() {
     let negative = negative_count(&ms, "tp");
     assert_eq!(negative, 6 + 4, "1 and 2 stars of 5");
     let unanswered = unanswered_negative_count(&ms, "tp");
-    assert!(unanswered < negative, "some negative reviews carry the shop's reply");
+    assert!(
+        unanswered < negative,
+        "some negative reviews carry the shop's reply"
+    );
     let got = hooks(&server);
     assert_eq!(
         got.len(),

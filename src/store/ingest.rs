@@ -8,11 +8,13 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::index::{self, Index, Record, Sig};
-use super::{Delivery, Revision, SourceState, Store, StoreError, to_json};
+use super::{
+    AggregatePoint, Delivery, Revision, SourceState, Store, StoreError, aggregate_key, to_json,
+};
 use crate::classify::Verdict;
 use crate::fetch::Validators;
 use crate::mention::fingerprint;
-use crate::mention::{Mention, Reply, Sighting};
+use crate::mention::{AggregateRating, Mention, Reply, Sighting};
 
 /// Event name of the first alert about a negative mention.
 pub const EVENT_NEGATIVE: &str = "review.negative";
@@ -60,6 +62,8 @@ pub struct Ingest<'a> {
     /// Alert on negative mentions that already carry the business's public reply
     /// (by default they are stored as answered, without an alert).
     pub alert_answered: bool,
+    /// The page's overall rating at this poll, kept as a rating trend.
+    pub aggregate: Option<AggregateRating>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -548,6 +552,17 @@ impl Store {
         state.new_last = report.new as u64;
         state.items_total += cx.items_in_document as u64;
         state.new_total += report.new as u64;
+        if let Some(a) = &cx.aggregate {
+            let point = AggregatePoint {
+                at: cx.now,
+                rating: a.clone(),
+            };
+            state.aggregate_last = Some(point.clone());
+            tx.insert(
+                aggregate_key(cx.source, cx.now).into_bytes(),
+                to_json(&point),
+            );
+        }
         tx.insert(src_key.into_bytes(), to_json(&state));
         if !tx.index_log.is_empty() {
             let seq = self.db.generate_id()?;
@@ -682,6 +697,31 @@ mod tests {
             self.ingest_with(source, items, false)
         }
 
+        fn ingest_rated(&self, source: &str, rating: f64) -> IngestReport {
+            self.store
+                .ingest(
+                    Ingest {
+                        source,
+                        now: Utc::now(),
+                        backfill: Duration::from_secs(86400),
+                        notifiers: &self.notifiers,
+                        validators: None,
+                        items_in_document: 0,
+                        alert_answered: false,
+                        aggregate: Some(AggregateRating {
+                            rating,
+                            best: Some(5.0),
+                            worst: None,
+                            rating_count: Some(42),
+                            review_count: None,
+                        }),
+                    },
+                    vec![],
+                    &verdict,
+                )
+                .unwrap()
+        }
+
         fn ingest_with(
             &self,
             source: &str,
@@ -699,6 +739,7 @@ mod tests {
                         validators: None,
                         items_in_document: n,
                         alert_answered,
+                        aggregate: None,
                     },
                     items,
                     &verdict,
@@ -740,6 +781,25 @@ mod tests {
             "after the baseline, new means alert"
         );
         assert_eq!(t.store.pending_deliveries().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn aggregate_ratings_make_a_trend() {
+        let t = T::new();
+        t.ingest_rated("p", 4.2);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        t.ingest_rated("p", 3.9);
+        t.ingest("p", vec![]);
+        let trend = t.store.rating_trend("p").unwrap();
+        let values: Vec<f64> = trend.iter().map(|p| p.rating.rating).collect();
+        assert_eq!(
+            values,
+            [4.2, 3.9],
+            "oldest first, one point per poll that showed one"
+        );
+        let st = t.store.source_state("p").unwrap();
+        assert_eq!(st.aggregate_last.unwrap().rating.rating, 3.9);
+        assert!(t.store.rating_trend("q").unwrap().is_empty());
     }
 
     #[test]
@@ -912,6 +972,7 @@ mod tests {
                         }),
                         items_in_document: 1,
                         alert_answered: false,
+                        aggregate: None,
                     },
                     vec![item("a", "broken", None, 0)],
                     &verdict,

@@ -91,6 +91,24 @@ pub struct SourceState {
     /// Items seen by the last few polls that fetched something, oldest first.
     #[serde(default)]
     pub items_recent: Vec<u64>,
+    /// The page's overall rating at the last poll that showed one.
+    #[serde(default)]
+    pub aggregate_last: Option<AggregatePoint>,
+}
+
+/// A page's overall rating at one poll: one point of its rating trend, stored
+/// under `ag/<source>/<time>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregatePoint {
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub rating: crate::mention::AggregateRating,
+}
+
+/// Key of one rating-trend point: the source, then the time, so that a source's
+/// points sort oldest first.
+pub(crate) fn aggregate_key(source: &str, at: DateTime<Utc>) -> String {
+    format!("ag/{source}/{:016x}", at.timestamp_micros().max(0))
 }
 
 /// How many fetched polls [`SourceState::items_recent`] remembers.
@@ -318,6 +336,12 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// A source's rating trend: the overall rating of every poll that showed one,
+    /// oldest first.
+    pub fn rating_trend(&self, source: &str) -> Result<Vec<AggregatePoint>, StoreError> {
+        self.scan_json(format!("ag/{source}/").as_bytes())
     }
 
     /// Update a source's state outside an ingest (failures, 304s).
