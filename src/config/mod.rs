@@ -150,7 +150,7 @@ pub struct HostLimits {
 impl HttpConfig {
     /// (concurrency, min gap) for `host`.
     /// `[http.hosts]` wins, then a platform's polite defaults
-    /// ([`source::PLATFORM_HOSTS`]), then the global per-host settings.
+    /// (`PLATFORM_HOSTS` in `config/source.rs`), then the global per-host settings.
     pub fn limits_for(&self, host: &str) -> (usize, Duration) {
         let o = self.hosts.get(host);
         let platform = source::platform_host_limits(host);
