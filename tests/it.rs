@@ -1186,3 +1186,431 @@ async fn sources_show_health_broken_blocked_and_failing() {
     let table = env.run(&["sources"]).await;
     assert!(table.stdout.contains("broken") && table.stdout.contains("blocked"));
 }
+
+// ---------------------------------------------------------------------------------
+// Presets: trusted_shops, amazon, ebay, etsy
+
+/// The same string as the client's form encoding of a query value.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusted_shops_gets_a_token_refreshes_it_on_401_and_follows_the_cursor() {
+    let server = Server::start().await;
+    let token = |t: &str| Reply::Ok {
+        body: format!(r#"{{"access_token":"{t}","expires_in":600,"token_type":"Bearer"}}"#)
+            .into_bytes(),
+        content_type: "application/json",
+    };
+    // The first token is refused by the API (401): the source asks for a new one.
+    server.route(
+        "/oauth/token",
+        Reply::Turns(vec![token("tok-stale-0001"), token("tok-fresh-0002")]),
+    );
+    let authed = |body: Vec<u8>| Reply::Authed {
+        header: "authorization",
+        value: "Bearer tok-fresh-0002".into(),
+        reply: Box::new(Reply::Ok {
+            body,
+            content_type: "application/json",
+        }),
+    };
+    let channel = "chl-ec49f390-3edb-4a95-987c-63cf93d56de2";
+    let first = format!("/reviews?channels={channel}&count=50");
+    let page1: serde_json::Value =
+        serde_json::from_slice(&fixture("synthetic/etrusted-reviews.json")).unwrap();
+    let cursor = page1["paging"]["cursor"]["after"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = format!("{first}&after={}", query_escape(&cursor));
+    server.route(&first, authed(fixture("synthetic/etrusted-reviews.json")));
+    server.route(
+        &second,
+        authed(fixture("presets/etrusted-reviews-page2.json")),
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("etrusted-secret");
+    std::fs::write(&secret, "cl!ent s3cret\n").unwrap();
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            r#"[sources.ts]
+type = "trusted_shops"
+channel_id = "{channel}"
+client_id = "kettlewerk-radar"
+client_secret_file = "{}"
+api_base = "{}"
+token_url = "{}"
+interval = "1m"
+
+{}"#,
+            secret.display(),
+            server.url(""),
+            server.url("/oauth/token"),
+            hook_config(&server, None)
+        ),
+    );
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(!out.stderr.contains("source ts failed"), "{}", out.stderr);
+    let tokens = server.requests("/oauth/token");
+    assert_eq!(tokens.len(), 2, "one token, then a fresh one after the 401");
+    let form = String::from_utf8(tokens[0].body.clone()).unwrap();
+    assert_eq!(tokens[0].method, "POST");
+    assert_eq!(
+        tokens[0].headers.get("content-type").map(String::as_str),
+        Some("application/x-www-form-urlencoded")
+    );
+    for part in [
+        "grant_type=client_credentials",
+        "client_id=kettlewerk-radar",
+        "client_secret=cl%21ent+s3cret",
+        "audience=https%3A%2F%2Fapi.etrusted.com",
+    ] {
+        assert!(form.split('&').any(|p| p == part), "{part} in {form}");
+    }
+    assert_eq!(server.requests(&first).len(), 2, "401, then again");
+    let p2 = server.requests(&second);
+    assert_eq!(p2.len(), 1, "the cursor page, with the cached token");
+    assert_eq!(
+        p2[0].headers.get("authorization").map(String::as_str),
+        Some("Bearer tok-fresh-0002")
+    );
+    for leak in [
+        "cl!ent s3cret",
+        "s3cret",
+        "tok-stale-0001",
+        "tok-fresh-0002",
+    ] {
+        assert!(!out.stderr.contains(leak), "{leak} in the log");
+    }
+    let ms = env.mentions().await;
+    assert_eq!(ms.len(), 6 + 2);
+    assert!(ms.iter().all(|m| m["platform"] == "trusted_shops"));
+    assert!(
+        ms.iter().all(|m| m["author"].is_null()),
+        "no e-mail addresses"
+    );
+    let negative = negative_count(&ms, "ts");
+    let unanswered = unanswered_negative_count(&ms, "ts");
+    assert_eq!(negative, 3 + 1, "1 and 2 of 5");
+    assert_eq!(hooks(&server).len(), unanswered);
+
+    // A new run: a new token, page 1 is unchanged (304), nothing new.
+    env.once().await;
+    assert_eq!(server.requests("/oauth/token").len(), 3);
+    let reqs = server.requests(&first);
+    assert!(reqs[2].headers.contains_key("if-none-match"));
+    assert_eq!(server.requests(&second).len(), 1);
+    assert_eq!(env.mentions().await.len(), 8);
+    assert_eq!(hooks(&server).len(), unanswered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amazon_reads_the_public_product_page_and_reports_a_captcha_as_blocked() {
+    let server = Server::start().await;
+    server.ok(
+        "/dp/B0DKW7R2QX",
+        fixture("synthetic/amazon-de-product.html"),
+        "text/html;charset=UTF-8",
+    );
+    server.ok(
+        "/dp/B0CAPTCHA1",
+        fixture("presets/amazon-captcha.html"),
+        "text/html;charset=UTF-8",
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+    let amazon = |id: &str, asin: &str| {
+        format!(
+            "[sources.{id}]\ntype = \"amazon\"\nasin = \"{asin}\"\napi_base = \"{}\"\ninterval = \"1m\"\n",
+            server.url("")
+        )
+    };
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}",
+            amazon("amz", "B0DKW7R2QX"),
+            amazon("amz-blocked", "B0CAPTCHA1"),
+            hook_config(&server, None)
+        ),
+    );
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("source amz-blocked failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("captcha"), "{}", out.stderr);
+    assert!(!out.stderr.contains("source amz failed"), "{}", out.stderr);
+    assert_eq!(
+        server.requests("/dp/B0CAPTCHA1").len(),
+        1,
+        "asked once, not retried around"
+    );
+    let ms = env.mentions().await;
+    assert_eq!(ms.len(), 5);
+    assert!(
+        ms.iter()
+            .all(|m| m["platform"] == "amazon" && m["source"] == "amz")
+    );
+    let negative = negative_count(&ms, "amz");
+    let unanswered = unanswered_negative_count(&ms, "amz");
+    assert_eq!(
+        negative, 3,
+        "1, 2 and 1 star: Amazon counts up to 3 as critical"
+    );
+    let got = hooks(&server);
+    assert_eq!(got.len(), unanswered);
+    assert!(
+        got.iter()
+            .any(|h| h["mention"]["url"]
+                == server.url("/gp/customer-reviews/RU7RCVMI9YWZ8").as_str())
+    );
+    assert!(
+        got.iter()
+            .all(|h| h["mention"]["rating"].as_f64() <= Some(3.0))
+    );
+
+    env.once().await;
+    let reqs = server.requests("/dp/B0DKW7R2QX");
+    assert_eq!(reqs.len(), 2);
+    assert!(
+        reqs[1].headers.contains_key("if-none-match"),
+        "conditional re-poll"
+    );
+    assert_eq!(env.mentions().await.len(), 5);
+    assert_eq!(hooks(&server).len(), unanswered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ebay_posts_getfeedback_pages_and_names_an_api_failure() {
+    let server = Server::start().await;
+    let token = "v^1.1#i^1#p^3#r^1#I^3#t^TEST-TOKEN-ebay";
+    let page1 = fixture_str("synthetic/ebay-getfeedback.xml");
+    // Page 2: two older entries in the same envelope.
+    let (head, rest) = page1.split_once("<FeedbackDetailArray>").unwrap();
+    let (_, tail) = rest.split_once("</FeedbackDetailArray>").unwrap();
+    let detail = |id: &str, kind: &str, text: &str| {
+        format!(
+            "<FeedbackDetail><CommentingUser>buyer_{id}</CommentingUser><CommentText>{text}</CommentText><CommentTime>2026-01-1{}T10:00:00.000Z</CommentTime><CommentType>{kind}</CommentType><ItemID>315204718836</ItemID><FeedbackID>{id}</FeedbackID><TransactionID>77{id}</TransactionID></FeedbackDetail>",
+            &id[id.len() - 1..]
+        )
+    };
+    let page2 = format!(
+        "{head}<FeedbackDetailArray>{}{}</FeedbackDetailArray>{}",
+        detail(
+            "3300000000001",
+            "Negative",
+            "Kocher nach einer Woche kaputt, Rücksendung abgelehnt."
+        ),
+        detail(
+            "3300000000002",
+            "Positive",
+            "Sehr schnell geliefert, danke!"
+        ),
+        tail.replace("<PageNumber>1</PageNumber>", "<PageNumber>2</PageNumber>")
+    );
+    let authed = |body: String| Reply::Authed {
+        header: "x-ebay-api-iaf-token",
+        value: token.into(),
+        reply: Box::new(Reply::Ok {
+            body: body.into_bytes(),
+            content_type: "text/xml;charset=utf-8",
+        }),
+    };
+    server.route(
+        "/ws/api.dll",
+        Reply::Turns(vec![authed(page1), authed(page2)]),
+    );
+    server.ok(
+        "/expired/ws/api.dll",
+        fixture("presets/ebay-getfeedback-failure.xml"),
+        "text/xml",
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("ebay-token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let ebay = |id: &str, base: &str| {
+        format!(
+            "[sources.{id}]\ntype = \"ebay\"\ntoken_file = \"{}\"\nuser_id = \"kettlewerk_de\"\nsite_id = 77\nmax_pages = 2\napi_base = \"{}\"\ninterval = \"1m\"\n",
+            token_file.display(),
+            server.url(base)
+        )
+    };
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}",
+            ebay("bay", ""),
+            ebay("bay-expired", "/expired"),
+            hook_config(&server, None)
+        ),
+    );
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("source bay-expired failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("IAF token supplied is expired. (error 21917053)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("source bay failed"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("TEST-TOKEN"),
+        "the token is never logged"
+    );
+    let reqs = server.requests("/ws/api.dll");
+    assert_eq!(reqs.len(), 2, "max_pages = 2 of 62");
+    for (i, r) in reqs.iter().enumerate() {
+        let h = |k: &str| r.headers.get(k).map(String::as_str);
+        assert_eq!(r.method, "POST");
+        assert_eq!(h("x-ebay-api-call-name"), Some("GetFeedback"));
+        assert_eq!(h("x-ebay-api-siteid"), Some("77"));
+        assert_eq!(h("x-ebay-api-compatibility-level"), Some("1355"));
+        assert_eq!(h("x-ebay-api-iaf-token"), Some(token));
+        let body = String::from_utf8(r.body.clone()).unwrap();
+        assert!(
+            body.contains(&format!("<PageNumber>{}</PageNumber>", i + 1)),
+            "{body}"
+        );
+        assert!(body.contains("<UserID>kettlewerk_de</UserID>"), "{body}");
+    }
+    let ms = env.mentions().await;
+    assert_eq!(ms.len(), 8 + 2);
+    assert!(ms.iter().all(|m| m["platform"] == "ebay"));
+    assert!(
+        ms.iter()
+            .any(|m| m["text"] == "<script>alert(1)</script> Deckel defekt, keine Antwort!"),
+        "the hostile comment is stored as literal text"
+    );
+    let negative = negative_count(&ms, "bay");
+    let unanswered = unanswered_negative_count(&ms, "bay");
+    assert_eq!(
+        negative,
+        2 + 1,
+        "CommentType Negative; Neutral is not negative"
+    );
+    assert_eq!(hooks(&server).len(), unanswered);
+
+    env.once().await;
+    assert_eq!(env.mentions().await.len(), 10);
+    assert_eq!(hooks(&server).len(), unanswered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etsy_pages_by_offset_with_the_api_key_header() {
+    let server = Server::start().await;
+    let key = "k3ystr1ng:sh4red";
+    let all: serde_json::Value =
+        serde_json::from_slice(&fixture("synthetic/etsy-shop-reviews.json")).unwrap();
+    let results = all["results"].as_array().unwrap();
+    let page = |items: &[serde_json::Value]| {
+        serde_json::json!({ "count": 7, "results": items })
+            .to_string()
+            .into_bytes()
+    };
+    let authed = |body: Vec<u8>| Reply::Authed {
+        header: "x-api-key",
+        value: key.into(),
+        reply: Box::new(Reply::Ok {
+            body,
+            content_type: "application/json",
+        }),
+    };
+    let first = "/v3/application/shops/38471203/reviews?limit=4";
+    let second = "/v3/application/shops/38471203/reviews?limit=4&offset=4";
+    server.route(first, authed(page(&results[..4])));
+    server.route(second, authed(page(&results[4..])));
+    server.route("/hook", Reply::Status(200, vec![]));
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("etsy-key");
+    std::fs::write(&good, format!("{key}\n")).unwrap();
+    let wrong = dir.path().join("etsy-wrong-key");
+    std::fs::write(&wrong, "nope\n").unwrap();
+    let etsy = |id: &str, key_file: &std::path::Path| {
+        format!(
+            "[sources.{id}]\ntype = \"etsy\"\nshop_id = 38471203\napi_key_file = \"{}\"\napi_base = \"{}\"\npage_size = 4\nmax_pages = 5\ninterval = \"1m\"\n",
+            key_file.display(),
+            server.url("")
+        )
+    };
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}",
+            etsy("shop", &good),
+            etsy("shop-wrong-key", &wrong),
+            hook_config(&server, None)
+        ),
+    );
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("source shop-wrong-key failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("HTTP 401"), "{}", out.stderr);
+    assert!(!out.stderr.contains("source shop failed"), "{}", out.stderr);
+    assert!(!out.stderr.contains("sh4red"), "the key is never logged");
+    let with_key = server
+        .all_requests()
+        .into_iter()
+        .filter(|r| r.headers.get("x-api-key").map(String::as_str) == Some(key))
+        .count();
+    assert_eq!(with_key, 2, "both pages carry the key");
+    assert_eq!(server.requests(second).len(), 1);
+    assert!(
+        server
+            .all_requests()
+            .iter()
+            .all(|r| !r.path.contains("offset=7")),
+        "a short page is the last"
+    );
+    let ms = env.mentions().await;
+    assert_eq!(ms.len(), 7, "the rating-only review is kept");
+    assert!(ms.iter().all(|m| m["platform"] == "etsy"));
+    assert!(ms.iter().any(|m| m["text"]
+        == "Ordered a gift, received the wrong colour <b>twice</b>. Seller keeps sending the same template reply."));
+    let negative = negative_count(&ms, "shop");
+    let unanswered = unanswered_negative_count(&ms, "shop");
+    assert_eq!(negative, 3, "1, 2 and 1 of 5");
+    assert_eq!(hooks(&server).len(), unanswered);
+
+    env.once().await;
+    let reqs: Vec<_> = server
+        .requests(first)
+        .into_iter()
+        .filter(|r| r.headers.get("x-api-key").map(String::as_str) == Some(key))
+        .collect();
+    assert!(reqs[1].headers.contains_key("if-none-match"));
+    assert_eq!(server.requests(second).len(), 1, "no page 2 after a 304");
+    assert_eq!(env.mentions().await.len(), 7);
+    assert_eq!(hooks(&server).len(), unanswered);
+}

@@ -26,6 +26,7 @@ pub use source::{
     COMMON_KEYS as SOURCE_COMMON_KEYS, HtmlOptions, JsonOptions, JsonldOptions, MAX_PAGES,
     SECRET_PLACEHOLDER, SourceConfig, SourceKind, SourceOptions, url_has_placeholder,
 };
+pub use source::{SecretKeys, relative_to};
 
 /// Default config path when neither `--config` nor `$REVIEWRADAR_CONFIG` is given.
 pub const DEFAULT_PATH: &str = "/etc/reviewradar/config.toml";
@@ -985,6 +986,27 @@ mod tests {
             "lang",
             "reply",
             "reply_date",
+            // json paging by offset.
+            "offset_param",
+            "page_size",
+            // Preset keys: trusted_shops, amazon, ebay, etsy.
+            "channel_id",
+            "client_id",
+            "client_secret_file",
+            "client_secret_env",
+            "api_base",
+            "token_url",
+            "asin",
+            "marketplace",
+            "token_file",
+            "token_env",
+            "user_id",
+            "site_id",
+            "shop_id",
+            "api_key_file",
+            "api_key_env",
+            "access_token_file",
+            "access_token_env",
             "retry",
             "initial",
             "max",
@@ -1020,8 +1042,10 @@ mod tests {
         assert_eq!(c.sources.len(), 4);
         let kinds: Vec<&str> = c.sources.values().map(|s| s.kind.as_str()).collect();
         for kind in SourceKind::ALL {
+            // Presets need credentials and real ids: their examples are comments.
+            let commented = format!("# type = \"{}\"", kind.as_str());
             assert!(
-                kinds.contains(&kind.as_str()),
+                kinds.contains(&kind.as_str()) || text.contains(&commented),
                 "no {} source",
                 kind.as_str()
             );

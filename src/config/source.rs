@@ -29,6 +29,7 @@ use url::Url;
 use super::{ID_HELP, Problem, Spans, duration, secret, section, valid_id};
 use crate::sources::html::HtmlMapping;
 use crate::sources::json::JsonMapping;
+use crate::sources::{amazon, ebay, etsy, trusted_shops};
 
 /// Most pages one poll may follow (`max_pages`).
 pub const MAX_PAGES: u32 = 50;
@@ -58,6 +59,8 @@ const JSON_MAPPING_KEYS: &[&str] = &[
     "next_cursor",
     "cursor_param",
     "page_param",
+    "offset_param",
+    "page_size",
     "html",
     "rating_min",
     "rating_max",
@@ -75,7 +78,7 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
     Feed,
@@ -85,14 +88,26 @@ pub enum SourceKind {
     Html,
     /// Any JSON API, read with JSON pointers.
     Json,
+    /// Trusted Shops reviews from the eTrusted API (OAuth client credentials).
+    TrustedShops,
+    /// The reviews an Amazon product page shows publicly.
+    Amazon,
+    /// eBay seller feedback from the Trading API (GetFeedback).
+    Ebay,
+    /// Etsy shop reviews from the Open API v3.
+    Etsy,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 4] = [
+    pub const ALL: [SourceKind; 8] = [
         SourceKind::Feed,
         SourceKind::Jsonld,
         SourceKind::Html,
         SourceKind::Json,
+        SourceKind::TrustedShops,
+        SourceKind::Amazon,
+        SourceKind::Ebay,
+        SourceKind::Etsy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +116,10 @@ impl SourceKind {
             SourceKind::Jsonld => "jsonld",
             SourceKind::Html => "html",
             SourceKind::Json => "json",
+            SourceKind::TrustedShops => trusted_shops::NAME,
+            SourceKind::Amazon => amazon::NAME,
+            SourceKind::Ebay => ebay::NAME,
+            SourceKind::Etsy => etsy::NAME,
         }
     }
 
@@ -110,6 +129,14 @@ impl SourceKind {
             SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json => {
                 Duration::from_secs(15 * 60)
             }
+            // New reviews come in slowly; the token is cached across polls.
+            SourceKind::TrustedShops => Duration::from_secs(30 * 60),
+            // A public product page: rarely, so Amazon's bot defences stay calm.
+            SourceKind::Amazon => Duration::from_secs(6 * 3600),
+            // Trading API calls count against a daily quota (5,000 by default).
+            SourceKind::Ebay => Duration::from_secs(3600),
+            // 10,000 requests a day per app, shared with whatever else uses the key.
+            SourceKind::Etsy => Duration::from_secs(3600),
         }
     }
 
@@ -118,6 +145,9 @@ impl SourceKind {
     pub fn default_negative_at_or_below(self) -> Option<f64> {
         match self {
             SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json => None,
+            // Amazon itself counts 1 to 3 stars as critical reviews.
+            SourceKind::Amazon => Some(3.0),
+            SourceKind::TrustedShops | SourceKind::Ebay | SourceKind::Etsy => None,
         }
     }
 
@@ -128,6 +158,10 @@ impl SourceKind {
             SourceKind::Jsonld => vec!["max_pages", "page_param"],
             SourceKind::Html => [PAGING_KEYS, HTML_MAPPING_KEYS].concat(),
             SourceKind::Json => [JSON_REQUEST_KEYS, JSON_MAPPING_KEYS].concat(),
+            SourceKind::TrustedShops => trusted_shops::KEYS.to_vec(),
+            SourceKind::Amazon => amazon::KEYS.to_vec(),
+            SourceKind::Ebay => ebay::KEYS.to_vec(),
+            SourceKind::Etsy => etsy::KEYS.to_vec(),
         }
     }
 }
@@ -184,7 +218,38 @@ struct Common {
 /// Polite defaults for the hosts of the platforms the presets read, used when
 /// `[http.hosts."<host>"]` does not set them: (host, concurrency, minimum gap).
 /// A preset adds its API hosts here.
-pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[];
+pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[
+    // trusted_shops: no published rate limit; one request at a time.
+    ("api.etrusted.com", 1, Duration::from_secs(1)),
+    ("login.etrusted.com", 1, Duration::from_secs(1)),
+    // amazon: public product pages, one at a time and well apart.
+    ("www.amazon.com", 1, Duration::from_secs(10)),
+    ("www.amazon.de", 1, Duration::from_secs(10)),
+    ("www.amazon.es", 1, Duration::from_secs(10)),
+    ("www.amazon.fr", 1, Duration::from_secs(10)),
+    ("www.amazon.it", 1, Duration::from_secs(10)),
+    ("www.amazon.nl", 1, Duration::from_secs(10)),
+    ("www.amazon.co.uk", 1, Duration::from_secs(10)),
+    ("www.amazon.ie", 1, Duration::from_secs(10)),
+    ("www.amazon.pl", 1, Duration::from_secs(10)),
+    ("www.amazon.se", 1, Duration::from_secs(10)),
+    ("www.amazon.com.be", 1, Duration::from_secs(10)),
+    ("www.amazon.com.tr", 1, Duration::from_secs(10)),
+    ("www.amazon.ca", 1, Duration::from_secs(10)),
+    ("www.amazon.com.mx", 1, Duration::from_secs(10)),
+    ("www.amazon.com.br", 1, Duration::from_secs(10)),
+    ("www.amazon.com.au", 1, Duration::from_secs(10)),
+    ("www.amazon.co.jp", 1, Duration::from_secs(10)),
+    ("www.amazon.in", 1, Duration::from_secs(10)),
+    ("www.amazon.sg", 1, Duration::from_secs(10)),
+    ("www.amazon.ae", 1, Duration::from_secs(10)),
+    ("www.amazon.sa", 1, Duration::from_secs(10)),
+    ("www.amazon.eg", 1, Duration::from_secs(10)),
+    // ebay: Trading API, daily call quota.
+    ("api.ebay.com", 1, Duration::from_secs(2)),
+    // etsy: 10 requests per second per app; we stay far below.
+    ("openapi.etsy.com", 1, Duration::from_secs(1)),
+];
 
 /// (concurrency, min gap) of a platform host in [`PLATFORM_HOSTS`].
 pub fn platform_host_limits(host: &str) -> Option<(usize, Duration)> {
@@ -207,6 +272,10 @@ pub enum SourceOptions {
     Jsonld(JsonldOptions),
     Html(HtmlOptions),
     Json(JsonOptions),
+    TrustedShops(trusted_shops::TrustedShopsOptions),
+    Amazon(amazon::AmazonOptions),
+    Ebay(ebay::EbayOptions),
+    Etsy(etsy::EtsyOptions),
 }
 
 impl SourceOptions {
@@ -217,6 +286,10 @@ impl SourceOptions {
             SourceOptions::Jsonld(o) => o.max_pages.get(),
             SourceOptions::Html(o) => o.max_pages.get(),
             SourceOptions::Json(o) => o.max_pages.get(),
+            SourceOptions::TrustedShops(o) => o.max_pages.get(),
+            SourceOptions::Amazon(_) => 1,
+            SourceOptions::Ebay(o) => o.max_pages.get(),
+            SourceOptions::Etsy(o) => o.max_pages.get(),
         }
     }
 
@@ -229,7 +302,58 @@ impl SourceOptions {
             | SourceOptions::Jsonld(_)
             | SourceOptions::Html(_)
             | SourceOptions::Json(_) => None,
+            SourceOptions::TrustedShops(o) => Some(o.default_url()),
+            SourceOptions::Amazon(o) => Some(o.default_url()),
+            SourceOptions::Ebay(o) => Some(o.default_url()),
+            SourceOptions::Etsy(o) => Some(o.default_url()),
         }
+    }
+}
+
+/// A preset's credential: its `<name>_file` / `<name>_env` pair, checked like a json
+/// source's `secret_file` / `secret_env`.
+pub struct SecretKeys<'a> {
+    /// `client_secret` for `client_secret_file` / `client_secret_env`.
+    pub name: &'static str,
+    pub file: Option<&'a Path>,
+    pub env: Option<&'a str>,
+    /// Whether the preset cannot work without it.
+    pub required: bool,
+}
+
+/// A secret file path as configured, made relative to the config file's directory.
+pub fn relative_to(base_dir: &Path, path: Option<PathBuf>) -> Option<PathBuf> {
+    path.map(|p| if p.is_relative() { base_dir.join(p) } else { p })
+}
+
+/// A preset's options: every key but the common ones, deserialized as one table
+/// (its struct denies unknown keys, so errors name line and key).
+fn preset<T: serde::de::DeserializeOwned>(
+    spans: &Spans<'_>,
+    path: &str,
+    entry: &toml::Spanned<DeValue<'_>>,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    section(
+        spans,
+        path,
+        &sub_table(entry, |k| !COMMON_KEYS.contains(&k)),
+        problems,
+    )
+}
+
+fn check_secret_keys(id: &str, keys: &[SecretKeys<'_>], spans: &Spans<'_>, p: &mut Vec<Problem>) {
+    for s in keys {
+        let file_key = format!("sources.{id}.{}_file", s.name);
+        let env_key = format!("sources.{id}.{}_env", s.name);
+        if s.required && s.file.is_none() && s.env.is_none() {
+            p.push(spans.problem(
+                &file_key,
+                format!("missing: set {0}_file or {0}_env", s.name),
+            ));
+            continue;
+        }
+        secret::check(p, spans, &file_key, &env_key, s.file, s.env);
     }
 }
 
@@ -435,6 +559,22 @@ pub(super) fn parse(
                 mapping: mapping?,
             })
         }
+        SourceKind::TrustedShops => {
+            let mut o: trusted_shops::TrustedShopsOptions = preset(spans, path, entry, problems)?;
+            o.resolve_paths(base_dir);
+            SourceOptions::TrustedShops(o)
+        }
+        SourceKind::Amazon => SourceOptions::Amazon(preset(spans, path, entry, problems)?),
+        SourceKind::Ebay => {
+            let mut o: ebay::EbayOptions = preset(spans, path, entry, problems)?;
+            o.resolve_paths(base_dir);
+            SourceOptions::Ebay(o)
+        }
+        SourceKind::Etsy => {
+            let mut o: etsy::EtsyOptions = preset(spans, path, entry, problems)?;
+            o.resolve_paths(base_dir);
+            SourceOptions::Etsy(o)
+        }
     };
     let url = match (common.url, options.default_url()) {
         (Some(url), _) => url,
@@ -527,6 +667,19 @@ pub(super) fn validate(id: &str, s: &SourceConfig, spans: &Spans<'_>, p: &mut Ve
         SourceOptions::Json(o) => {
             mapping_problems(o.mapping.validate());
             validate_json_request(id, s, o, spans, p);
+        }
+        SourceOptions::TrustedShops(o) => {
+            mapping_problems(o.validate());
+            check_secret_keys(id, &o.secret_keys(), spans, p);
+        }
+        SourceOptions::Amazon(o) => mapping_problems(o.validate()),
+        SourceOptions::Ebay(o) => {
+            mapping_problems(o.validate());
+            check_secret_keys(id, &o.secret_keys(), spans, p);
+        }
+        SourceOptions::Etsy(o) => {
+            mapping_problems(o.validate());
+            check_secret_keys(id, &o.secret_keys(), spans, p);
         }
     }
 }
@@ -732,7 +885,7 @@ date = "/created"
             "{p}"
         );
         assert!(
-            p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json)"),
+            p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json"),
             "{p}"
         );
         assert!(

@@ -27,8 +27,9 @@
 //! * `external_id`: the id field, else the item's URL (unless it is the request URL
 //!   itself), else a SHA-256 fingerprint of author, raw date and text (or title).
 //! * Next page: `next_url` must stay on the request's host (the caller's headers may
-//!   carry a secret), `next_cursor` and `page_param` rewrite one query parameter and
-//!   keep the others byte for byte; a next URL equal to the request URL is dropped.
+//!   carry a secret), `next_cursor`, `page_param` and `offset_param` rewrite one query
+//!   parameter and keep the others byte for byte; a next URL equal to the request URL
+//!   is dropped. With `page_size`, a page with fewer items is the last.
 
 mod mapping;
 
@@ -98,6 +99,28 @@ impl JsonSource {
                 .collect(),
             mapping: o.mapping.clone(),
         })
+    }
+
+    /// A json source assembled in code, for presets: their endpoint, headers (values
+    /// may hold the placeholders of `secrets`) and mapping.
+    pub fn preset(
+        id: &str,
+        url: url::Url,
+        platform: String,
+        max_pages: u32,
+        headers: Vec<(HeaderName, String)>,
+        secrets: Vec<(String, Secret)>,
+        mapping: JsonMapping,
+    ) -> Self {
+        Self {
+            id: id.to_string(),
+            url,
+            platform,
+            max_pages,
+            headers,
+            secrets,
+            mapping,
+        }
     }
 
     fn request(&self, url: &url::Url) -> Request {
@@ -620,7 +643,7 @@ fn next_page(
         }
         set_query_param(current, param, &cursor)
     } else if let Some(param) = &map.page_param {
-        if items == 0 {
+        if items == 0 || short_page(map, items) {
             return None;
         }
         let page = match current.query_pairs().find(|(k, _)| k == param.as_str()) {
@@ -628,10 +651,26 @@ fn next_page(
             Some((_, v)) => v.trim().parse::<u64>().ok()?,
         };
         set_query_param(current, param, &page.checked_add(1)?.to_string())
+    } else if let Some(param) = &map.offset_param {
+        if items == 0 || short_page(map, items) {
+            return None;
+        }
+        let offset = match current.query_pairs().find(|(k, _)| k == param.as_str()) {
+            None => 0,
+            Some((_, v)) => v.trim().parse::<u64>().ok()?,
+        };
+        let next = offset.checked_add(u64::try_from(items).ok()?)?;
+        set_query_param(current, param, &next.to_string())
     } else {
         return None;
     };
     (next != *current).then_some(next)
+}
+
+/// Fewer items than a full page (`page_size`): this page is the last.
+fn short_page(map: &JsonMapping, items: usize) -> bool {
+    map.page_size
+        .is_some_and(|size| usize::try_from(size.get()).is_ok_and(|size| items < size))
 }
 
 /// The next page may only go to the same host (and port), over the same scheme or

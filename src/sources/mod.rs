@@ -11,6 +11,14 @@ pub mod json;
 pub mod jsonld;
 pub mod localize;
 
+pub mod amazon;
+mod api_base;
+#[cfg(test)]
+mod commerce_examples;
+pub mod ebay;
+pub mod etsy;
+pub mod trusted_shops;
+
 use std::collections::HashSet;
 
 use async_trait::async_trait;
@@ -80,6 +88,10 @@ pub enum SourceError {
     /// A login, consent or error page came back instead of content.
     #[error("{url} returned a page that is not the expected content ({reason})")]
     Blocked { url: String, reason: String },
+    /// The platform's API answered, but with an error of its own (an expired token,
+    /// a wrong id): `reason` is the API's message.
+    #[error("{url}: the API refused the request: {reason}")]
+    Api { url: String, reason: String },
 }
 
 impl SourceError {
@@ -97,6 +109,7 @@ impl SourceError {
             SourceError::Fetch(e) => e.kind(),
             SourceError::Parse { .. } => "parse",
             SourceError::Blocked { .. } => "blocked",
+            SourceError::Api { .. } => "api",
         }
     }
 }
@@ -118,6 +131,10 @@ pub fn build(id: &str, cfg: &SourceConfig) -> Result<Box<dyn Source>, String> {
         SourceKind::Jsonld => Box::new(jsonld::JsonLdSource::new(id, cfg)),
         SourceKind::Html => Box::new(html::HtmlSource::new(id, cfg)),
         SourceKind::Json => Box::new(json::JsonSource::new(id, cfg)?),
+        SourceKind::TrustedShops => Box::new(trusted_shops::TrustedShopsSource::new(id, cfg)?),
+        SourceKind::Amazon => Box::new(amazon::AmazonSource::new(id, cfg)?),
+        SourceKind::Ebay => Box::new(ebay::EbaySource::new(id, cfg)?),
+        SourceKind::Etsy => Box::new(etsy::EtsySource::new(id, cfg)?),
     })
 }
 

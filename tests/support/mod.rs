@@ -53,6 +53,9 @@ pub enum Reply {
         value: String,
         reply: Box<Reply>,
     },
+    /// The i-th request to the route gets the i-th reply, the last one ever after
+    /// (a token endpoint handing out new tokens, an API paging by request body).
+    Turns(Vec<Reply>),
 }
 
 #[derive(Clone, Debug)]
@@ -197,6 +200,14 @@ impl Server {
             let mut st = self.state.lock().unwrap();
             st.requests.push(req);
             let mut r = st.routes.get(&path).cloned();
+            if let Some(Reply::Turns(replies)) = &r {
+                let pos = st.seq_pos.entry(path.clone()).or_default();
+                let pick = replies
+                    .get((*pos).min(replies.len().saturating_sub(1)))
+                    .cloned();
+                *pos += 1;
+                r = pick;
+            }
             while let Some(Reply::Authed {
                 header,
                 value,
@@ -238,7 +249,7 @@ impl Server {
                 }
             }
             Some(Reply::Status(code, hs)) => write_response(&mut sock, code, &hs, b"{}").await,
-            Some(Reply::Sequence(_) | Reply::Authed { .. }) => unreachable!(),
+            Some(Reply::Sequence(_) | Reply::Authed { .. } | Reply::Turns(_)) => unreachable!(),
             Some(Reply::Slow { delay }) => {
                 tokio::time::sleep(delay).await;
                 write_response(&mut sock, 200, &[], b"ok").await

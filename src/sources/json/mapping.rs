@@ -38,6 +38,15 @@ pub struct JsonMapping {
     /// Query parameter holding a page number, incremented while pages bring items. A
     /// URL without it is page 1; put `page=0` in the URL for APIs that count from 0.
     pub page_param: Option<String>,
+    /// Query parameter holding the offset of the first item (`offset=0`): the next
+    /// page's offset is this one plus the items this page brought (absent = 0), while
+    /// pages bring items. For APIs that page by `limit`/`offset` (Etsy).
+    #[serde(default)]
+    pub offset_param: Option<String>,
+    /// Items a full page holds, with `page_param` or `offset_param`: a page with fewer
+    /// is the last one, so no request is spent on an empty page after it.
+    #[serde(default)]
+    pub page_size: Option<std::num::NonZeroU32>,
     /// Whether text values are HTML (converted to plain text) by default; each field
     /// may override it with `html = true|false`.
     #[serde(default)]
@@ -200,6 +209,7 @@ impl JsonMapping {
             ("next_url", self.next_url.is_some()),
             ("next_cursor", self.next_cursor.is_some()),
             ("page_param", self.page_param.is_some()),
+            ("offset_param", self.offset_param.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -208,7 +218,7 @@ impl JsonMapping {
             push(
                 paging[1],
                 format!(
-                    "use only one of next_url, next_cursor and page_param (found {})",
+                    "use only one of next_url, next_cursor, page_param and offset_param (found {})",
                     paging.join(", ")
                 ),
             );
@@ -222,9 +232,16 @@ impl JsonMapping {
             (None, Some(_)) => push("cursor_param", "has no effect without next_cursor".into()),
             _ => {}
         }
+        if self.page_size.is_some() && self.page_param.is_none() && self.offset_param.is_none() {
+            push(
+                "page_size",
+                "has no effect without page_param or offset_param".into(),
+            );
+        }
         for (key, param) in [
             ("cursor_param", &self.cursor_param),
             ("page_param", &self.page_param),
+            ("offset_param", &self.offset_param),
         ] {
             if let Some(param) = param
                 && (param.trim().is_empty() || param != param.trim())

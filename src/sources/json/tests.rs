@@ -1223,6 +1223,75 @@ fn page_param_counts_while_pages_bring_items() {
     assert_eq!(next(with_items, "https://x.example/r?page=3", ""), None);
 }
 
+#[test]
+fn offset_param_adds_the_items_of_each_page() {
+    use serde_json::json;
+    let toml = "offset_param = \"offset\"";
+    let three = json!({ "items": [{ "t": "a" }, { "t": "b" }, {}] });
+    assert_eq!(
+        next(three.clone(), "https://x.example/r?limit=3", toml).as_deref(),
+        Some("https://x.example/r?limit=3&offset=3")
+    );
+    assert_eq!(
+        next(three.clone(), "https://x.example/r?limit=3&offset=3", toml).as_deref(),
+        Some("https://x.example/r?limit=3&offset=6")
+    );
+    assert_eq!(
+        next(three.clone(), "https://x.example/r?offset=x", toml),
+        None
+    );
+    assert_eq!(
+        next(json!({ "items": [] }), "https://x.example/r?offset=9", toml),
+        None
+    );
+    // With page_size, a short page is the last; a full one is not.
+    let sized = "offset_param = \"offset\"\npage_size = 4";
+    assert_eq!(
+        next(three.clone(), "https://x.example/r?offset=4", sized),
+        None
+    );
+    let sized = "offset_param = \"offset\"\npage_size = 3";
+    assert_eq!(
+        next(three.clone(), "https://x.example/r?offset=4", sized).as_deref(),
+        Some("https://x.example/r?offset=7")
+    );
+    let paged = "page_param = \"page\"\npage_size = 10";
+    assert_eq!(next(three, "https://x.example/r?page=2", paged), None);
+}
+
+#[test]
+fn offset_param_and_page_size_are_checked() {
+    let problems = |toml: &str| -> Vec<String> {
+        JsonMapping::from_toml_str(&format!(
+            "items = \"/r\"\n{toml}\n[fields]\ntext = \"/t\"\n"
+        ))
+        .unwrap()
+        .validate()
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect()
+    };
+    assert_eq!(
+        problems("page_size = 5"),
+        ["page_size: has no effect without page_param or offset_param"]
+    );
+    assert_eq!(
+        problems("page_param = \"p\"\noffset_param = \"o\""),
+        [
+            "offset_param: use only one of next_url, next_cursor, page_param and offset_param (found page_param, offset_param)"
+        ]
+    );
+    assert_eq!(
+        problems("offset_param = \" o\""),
+        ["offset_param: must be a query parameter name without surrounding spaces"]
+    );
+    assert!(problems("offset_param = \"offset\"\npage_size = 100").is_empty());
+    assert!(
+        toml_error("items = \"/r\"\npage_size = 0\n[fields]\ntext = \"/t\"\n")
+            .contains("page_size")
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Config
 
@@ -1351,7 +1420,7 @@ updated = { pointer = "/u", format = "%Y" }
         .collect();
     let expected = [
         "items: \"reviews\" is not a JSON pointer",
-        "next_cursor: use only one of next_url, next_cursor and page_param (found next_url, next_cursor, page_param)",
+        "next_cursor: use only one of next_url, next_cursor, page_param and offset_param (found next_url, next_cursor, page_param)",
         "cursor_param: is required with next_cursor",
         "page_param: must be a query parameter name",
         "rating_max: must be greater than rating_min (5 <= 5)",
