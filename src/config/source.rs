@@ -30,6 +30,12 @@ use super::{ID_HELP, Problem, Spans, duration, secret, section, valid_id};
 use crate::sources::html::HtmlMapping;
 use crate::sources::json::JsonMapping;
 
+pub mod mentions;
+pub use mentions::{
+    BlueskyOptions, FacebookOptions, GoogleAlertsOptions, HackernewsOptions, MastodonOptions,
+    RedditOptions, TalkwalkerOptions, YoutubeOptions,
+};
+
 /// Most pages one poll may follow (`max_pages`).
 pub const MAX_PAGES: u32 = 50;
 
@@ -84,15 +90,48 @@ pub enum SourceKind {
     Html,
     /// Any JSON API, read with JSON pointers.
     Json,
+    /// A Google Alerts feed: redirects unwrapped, `<b>` highlighting stripped.
+    #[serde(rename = "google_alerts")]
+    GoogleAlerts,
+    /// A Talkwalker Alerts RSS feed (its token is a secret).
+    Talkwalker,
+    /// Reddit search, newest first (app-less or with an OAuth app-only token).
+    Reddit,
+    /// A Mastodon hashtag timeline.
+    Mastodon,
+    /// Hacker News stories and comments (Algolia search).
+    Hackernews,
+    /// Bluesky post search (an account and app password).
+    Bluesky,
+    /// Comments on YouTube videos (Data API), the channel feed naming the videos.
+    Youtube,
+    /// Posts and comments on a Facebook page (Graph API, page access token).
+    Facebook,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 4] = [
+    pub const ALL: [SourceKind; 12] = [
         SourceKind::Feed,
         SourceKind::Jsonld,
         SourceKind::Html,
         SourceKind::Json,
+        SourceKind::GoogleAlerts,
+        SourceKind::Talkwalker,
+        SourceKind::Reddit,
+        SourceKind::Mastodon,
+        SourceKind::Hackernews,
+        SourceKind::Bluesky,
+        SourceKind::Youtube,
+        SourceKind::Facebook,
     ];
+
+    /// The generic types, configured in the file alone (the others are presets).
+    pub fn is_generic(self) -> bool {
+        matches!(
+            self,
+            SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -100,6 +139,14 @@ impl SourceKind {
             SourceKind::Jsonld => "jsonld",
             SourceKind::Html => "html",
             SourceKind::Json => "json",
+            SourceKind::GoogleAlerts => "google_alerts",
+            SourceKind::Talkwalker => "talkwalker",
+            SourceKind::Reddit => "reddit",
+            SourceKind::Mastodon => "mastodon",
+            SourceKind::Hackernews => "hackernews",
+            SourceKind::Bluesky => "bluesky",
+            SourceKind::Youtube => "youtube",
+            SourceKind::Facebook => "facebook",
         }
     }
 
@@ -109,6 +156,16 @@ impl SourceKind {
             SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json => {
                 Duration::from_secs(15 * 60)
             }
+            // Alert feeds are rebuilt a few times an hour at most.
+            SourceKind::GoogleAlerts | SourceKind::Talkwalker => Duration::from_secs(30 * 60),
+            // Search APIs: one page per poll is well within every rate limit.
+            SourceKind::Reddit
+            | SourceKind::Mastodon
+            | SourceKind::Hackernews
+            | SourceKind::Bluesky => Duration::from_secs(15 * 60),
+            // 48 polls a day: 10 videos read 480 of YouTube's 10,000 daily units.
+            SourceKind::Youtube => Duration::from_secs(30 * 60),
+            SourceKind::Facebook => Duration::from_secs(30 * 60),
         }
     }
 
@@ -117,6 +174,15 @@ impl SourceKind {
     pub fn default_negative_at_or_below(self) -> Option<f64> {
         match self {
             SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json => None,
+            // Mentions carry no rating: the classifier decides from the text.
+            SourceKind::GoogleAlerts
+            | SourceKind::Talkwalker
+            | SourceKind::Reddit
+            | SourceKind::Mastodon
+            | SourceKind::Hackernews
+            | SourceKind::Bluesky
+            | SourceKind::Youtube
+            | SourceKind::Facebook => None,
         }
     }
 
@@ -127,6 +193,14 @@ impl SourceKind {
             SourceKind::Jsonld => vec!["max_pages", "page_param"],
             SourceKind::Html => [PAGING_KEYS, HTML_MAPPING_KEYS].concat(),
             SourceKind::Json => [JSON_REQUEST_KEYS, JSON_MAPPING_KEYS].concat(),
+            SourceKind::GoogleAlerts
+            | SourceKind::Talkwalker
+            | SourceKind::Reddit
+            | SourceKind::Mastodon
+            | SourceKind::Hackernews
+            | SourceKind::Bluesky
+            | SourceKind::Youtube
+            | SourceKind::Facebook => mentions::keys(self),
         }
     }
 }
@@ -134,7 +208,7 @@ impl SourceKind {
 /// `[sources.<id>]`: the common keys, and the options of its `type`.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
-    /// Source type: "feed", "jsonld", "html" or "json".
+    /// Source type: "feed", "jsonld", "html", "json", or a preset ("reddit", ...).
     pub kind: SourceKind,
     /// What to fetch: http(s):// or file://. For a json source it may hold
     /// `{secret}`, filled in at request time.
@@ -178,7 +252,22 @@ struct Common {
 /// Polite defaults for the hosts of the platforms the presets read, used when
 /// `[http.hosts."<host>"]` does not set them: (host, concurrency, minimum gap).
 /// A preset adds its API hosts here.
-pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[];
+pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[
+    // Google Alerts feeds.
+    ("www.google.com", 1, Duration::from_secs(5)),
+    ("alerts.talkwalker.com", 1, Duration::from_secs(5)),
+    // Reddit: about 10 requests a minute without OAuth, 100 with it.
+    ("www.reddit.com", 1, Duration::from_secs(6)),
+    ("oauth.reddit.com", 1, Duration::from_secs(1)),
+    // Mastodon allows 300 requests per 5 minutes; the flagship instance by default.
+    ("mastodon.social", 1, Duration::from_secs(1)),
+    // Algolia's HN API allows 10,000 requests an hour.
+    ("hn.algolia.com", 1, Duration::from_secs(1)),
+    ("bsky.social", 1, Duration::from_secs(1)),
+    ("www.youtube.com", 1, Duration::from_secs(2)),
+    ("www.googleapis.com", 1, Duration::from_secs(1)),
+    ("graph.facebook.com", 1, Duration::from_secs(1)),
+];
 
 /// (concurrency, min gap) of a platform host in [`PLATFORM_HOSTS`].
 pub fn platform_host_limits(host: &str) -> Option<(usize, Duration)> {
@@ -190,7 +279,7 @@ pub fn platform_host_limits(host: &str) -> Option<(usize, Duration)> {
 const fn yes() -> bool {
     true
 }
-const fn one_page() -> NonZeroU32 {
+pub(crate) const fn one_page() -> NonZeroU32 {
     NonZeroU32::MIN
 }
 
@@ -201,6 +290,14 @@ pub enum SourceOptions {
     Jsonld(JsonldOptions),
     Html(HtmlOptions),
     Json(JsonOptions),
+    GoogleAlerts(GoogleAlertsOptions),
+    Talkwalker(TalkwalkerOptions),
+    Reddit(RedditOptions),
+    Mastodon(MastodonOptions),
+    Hackernews(HackernewsOptions),
+    Bluesky(BlueskyOptions),
+    Youtube(YoutubeOptions),
+    Facebook(FacebookOptions),
 }
 
 impl SourceOptions {
@@ -211,6 +308,13 @@ impl SourceOptions {
             SourceOptions::Jsonld(o) => o.max_pages.get(),
             SourceOptions::Html(o) => o.max_pages.get(),
             SourceOptions::Json(o) => o.max_pages.get(),
+            SourceOptions::GoogleAlerts(_) | SourceOptions::Talkwalker(_) => 1,
+            SourceOptions::Reddit(o) => o.max_pages.get(),
+            SourceOptions::Mastodon(o) => o.max_pages.get(),
+            SourceOptions::Hackernews(o) => o.max_pages.get(),
+            SourceOptions::Bluesky(o) => o.max_pages.get(),
+            SourceOptions::Youtube(o) => o.max_pages.get(),
+            SourceOptions::Facebook(o) => o.max_pages.get(),
         }
     }
 
@@ -223,6 +327,14 @@ impl SourceOptions {
             | SourceOptions::Jsonld(_)
             | SourceOptions::Html(_)
             | SourceOptions::Json(_) => None,
+            SourceOptions::GoogleAlerts(o) => Some(o.default_url()),
+            SourceOptions::Talkwalker(o) => Some(o.default_url()),
+            SourceOptions::Reddit(o) => Some(o.default_url()),
+            SourceOptions::Mastodon(o) => Some(o.default_url()),
+            SourceOptions::Hackernews(o) => Some(o.default_url()),
+            SourceOptions::Bluesky(o) => Some(o.default_url()),
+            SourceOptions::Youtube(o) => Some(o.default_url()),
+            SourceOptions::Facebook(o) => Some(o.default_url()),
         }
     }
 }
@@ -429,6 +541,14 @@ pub(super) fn parse(
                 mapping: mapping?,
             })
         }
+        SourceKind::GoogleAlerts
+        | SourceKind::Talkwalker
+        | SourceKind::Reddit
+        | SourceKind::Mastodon
+        | SourceKind::Hackernews
+        | SourceKind::Bluesky
+        | SourceKind::Youtube
+        | SourceKind::Facebook => mentions::parse(kind, spans, path, entry, base_dir, problems)?,
     };
     let url = match (common.url, options.default_url()) {
         (Some(url), _) => url,
@@ -521,7 +641,20 @@ pub(super) fn validate(id: &str, s: &SourceConfig, spans: &Spans<'_>, p: &mut Ve
             mapping_problems(o.mapping.validate());
             validate_json_request(id, s, o, spans, p);
         }
+        SourceOptions::GoogleAlerts(_)
+        | SourceOptions::Talkwalker(_)
+        | SourceOptions::Reddit(_)
+        | SourceOptions::Mastodon(_)
+        | SourceOptions::Hackernews(_)
+        | SourceOptions::Bluesky(_)
+        | SourceOptions::Youtube(_)
+        | SourceOptions::Facebook(_) => mentions::validate(id, s, spans, p),
     }
+}
+
+/// Non-fatal advice for one enabled source of a preset type.
+pub fn preset_warnings(id: &str, s: &SourceConfig) -> Vec<String> {
+    mentions::warnings(id, s)
 }
 
 fn validate_json_request(
@@ -725,7 +858,8 @@ date = "/created"
             "{p}"
         );
         assert!(
-            p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json)"),
+            // Presets with pages follow the generic types in the list.
+            p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json"),
             "{p}"
         );
         assert!(

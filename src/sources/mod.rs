@@ -5,11 +5,20 @@
 //! pagination driver every type shares: a conditional first page, then the pages
 //! each one links to, up to the source's `max_pages`.
 
+pub(crate) mod api_kit;
+pub mod bluesky;
+pub mod facebook;
 pub mod feed;
+pub mod google_alerts;
+pub mod hackernews;
 pub mod html;
 pub mod json;
 pub mod jsonld;
 pub mod localize;
+pub mod mastodon;
+pub mod reddit;
+pub mod talkwalker;
+pub mod youtube;
 
 use std::collections::HashSet;
 
@@ -118,6 +127,14 @@ pub fn build(id: &str, cfg: &SourceConfig) -> Result<Box<dyn Source>, String> {
         SourceKind::Jsonld => Box::new(jsonld::JsonLdSource::new(id, cfg)),
         SourceKind::Html => Box::new(html::HtmlSource::new(id, cfg)),
         SourceKind::Json => Box::new(json::JsonSource::new(id, cfg)?),
+        SourceKind::GoogleAlerts => Box::new(google_alerts::GoogleAlertsSource::new(id, cfg)),
+        SourceKind::Talkwalker => Box::new(talkwalker::TalkwalkerSource::new(id, cfg)?),
+        SourceKind::Reddit => Box::new(reddit::RedditSource::new(id, cfg)?),
+        SourceKind::Mastodon => Box::new(mastodon::MastodonSource::new(id, cfg)?),
+        SourceKind::Hackernews => Box::new(hackernews::HackernewsSource::new(id, cfg)?),
+        SourceKind::Bluesky => Box::new(bluesky::BlueskySource::new(id, cfg)?),
+        SourceKind::Youtube => Box::new(youtube::YoutubeSource::new(id, cfg)?),
+        SourceKind::Facebook => Box::new(facebook::FacebookSource::new(id, cfg)?),
     })
 }
 
