@@ -128,6 +128,15 @@ impl Request {
         }
     }
 
+    /// A POST without a body (an XRPC procedure without input, such as
+    /// `com.atproto.server.refreshSession`).
+    pub fn post_empty(url: Url) -> Self {
+        Self {
+            method: Method::POST,
+            ..Self::get(url)
+        }
+    }
+
     /// Send `validators` as If-None-Match / If-Modified-Since (GET only).
     pub fn conditional(mut self, validators: Option<Validators>) -> Self {
         self.validators = validators;

@@ -1614,3 +1614,598 @@ async fn etsy_pages_by_offset_with_the_api_key_header() {
     assert_eq!(env.mentions().await.len(), 7);
     assert_eq!(hooks(&server).len(), unanswered);
 }
+
+// --- Mention-search presets and facebook (issue 3) ---------------------------------
+
+/// A JSON reply, given only when `header` carries exactly `value` (else 401).
+fn authed_json(header: &'static str, value: &str, body: impl Into<Vec<u8>>) -> Reply {
+    Reply::Authed {
+        header,
+        value: value.to_string(),
+        reply: Box::new(Reply::Ok {
+            body: body.into(),
+            content_type: "application/json; charset=utf-8",
+        }),
+    }
+}
+
+fn ids_of(ms: &[serde_json::Value], platform: &str) -> Vec<String> {
+    let mut ids: Vec<String> = ms
+        .iter()
+        .filter(|m| m["platform"] == platform)
+        .map(|m| m["external_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn ids_of_negative(ms: &[serde_json::Value]) -> Vec<String> {
+    ms.iter()
+        .filter(|m| m["negative"] == true)
+        .map(|m| m["external_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// One webhook per negative mention the business has not answered yet, and none for
+/// the others.
+fn assert_alerted_exactly_the_negative(ms: &[serde_json::Value], server: &Server) {
+    let mut negative: Vec<&str> = ms
+        .iter()
+        .filter(|m| m["negative"] == true && m["reply"].is_null())
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    let got = hooks(server);
+    let mut alerted: Vec<&str> = got
+        .iter()
+        .map(|h| h["mention"]["id"].as_str().unwrap())
+        .collect();
+    negative.sort();
+    alerted.sort();
+    assert_eq!(alerted, negative);
+}
+
+fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{value}\n")).unwrap();
+    p.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mention_search_presets_end_to_end() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = server.url("");
+
+    // google_alerts: the real feed.
+    server.ok(
+        "/alerts/feeds/0417/4428",
+        fixture("real/google-alerts.atom"),
+        "application/atom+xml",
+    );
+    // talkwalker: the token is the last path segment.
+    let tw_token = "5RQ2KX8MZ1T0C7B4NV3WLEAG9HYJ6DPF";
+    server.ok(
+        &format!("/alerts/rss/{tw_token}"),
+        fixture("synthetic/talkwalker-alerts.rss"),
+        "application/rss+xml",
+    );
+    // reddit with an app-only OAuth token (the first one handed out is refused, as a
+    // revoked token would be); raw_json=1 answers are unescaped.
+    let reddit_token = "reddit-access-9f2c";
+    let token_body = |t: &str| {
+        format!(r#"{{"access_token": "{t}", "token_type": "bearer", "expires_in": 86400, "scope": "*"}}"#)
+            .into_bytes()
+    };
+    server.route(
+        "/api/v1/access_token",
+        Reply::Bodies {
+            bodies: vec![token_body("reddit-revoked-0000"), token_body(reddit_token)],
+            content_type: "application/json",
+        },
+    );
+    let raw_listing = fixture_str("synthetic/reddit-search.json")
+        .replace("&gt;", ">")
+        .replace("&lt;", "<")
+        .replace("&amp;", "&");
+    let reddit_first = "/search?q=kettlewerk&sort=new&raw_json=1&limit=100";
+    let reddit_second = format!("{reddit_first}&after=t3_1j1u4ka");
+    let reddit_third = format!("{reddit_first}&after=t3_zzzzzzz");
+    let bearer = format!("bearer {reddit_token}");
+    server.route(
+        reddit_first,
+        authed_json("authorization", &bearer, raw_listing),
+    );
+    server.route(
+        &reddit_second,
+        authed_json(
+            "authorization",
+            &bearer,
+            r#"{"kind":"Listing","data":{"after":"t3_zzzzzzz","children":[{"kind":"t3","data":{"name":"t3_1j0aaaa","title":"Kettlewerk lid","selftext":"Fine so far.","author":"a","created_utc":1772300000.0,"permalink":"/r/x/comments/1j0aaaa/k/"}}]}}"#,
+        ),
+    );
+    server.route(&reddit_third, Reply::Status(500, vec![]));
+    // mastodon: the same statuses seen through two instances.
+    let tag_path = "/api/v1/timelines/tag/kettlewerk?limit=40";
+    let timeline = fixture_str("synthetic/mastodon-tag-timeline.json");
+    server.ok(
+        &format!("/a{tag_path}"),
+        timeline.clone(),
+        "application/json",
+    );
+    server.ok(
+        &format!("/b{tag_path}"),
+        // Instance b knows the statuses under its own local ids.
+        timeline.replace("\"id\": \"1161", "\"id\": \"9991"),
+        "application/json",
+    );
+    // hackernews
+    server.ok(
+        "/api/v1/search_by_date?query=kettlewerk&tags=%28story%2Ccomment%29&hitsPerPage=50&page=0",
+        fixture("synthetic/hn-algolia-search_by_date.json"),
+        "application/json",
+    );
+    // bluesky: a session whose first access token the search refuses, renewed by
+    // refreshSession.
+    server.ok(
+        "/xrpc/com.atproto.server.createSession",
+        r#"{"did":"did:plc:shop","handle":"kettlewerk.example","accessJwt":"access-1","refreshJwt":"refresh-1","active":true}"#,
+        "application/json",
+    );
+    server.route(
+        "/xrpc/com.atproto.server.refreshSession",
+        authed_json(
+            "authorization",
+            "Bearer refresh-1",
+            r#"{"did":"did:plc:shop","handle":"kettlewerk.example","accessJwt":"access-2","refreshJwt":"refresh-2"}"#,
+        ),
+    );
+    server.route(
+        "/xrpc/app.bsky.feed.searchPosts?q=kettlewerk&sort=latest&limit=25",
+        authed_json(
+            "authorization",
+            "Bearer access-2",
+            fixture("synthetic/bluesky-searchPosts.json"),
+        ),
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+
+    let tw_file = secret_file(dir.path(), "tw", tw_token);
+    let reddit_file = secret_file(dir.path(), "reddit", "reddit-app-secret-77");
+    let bsky_file = secret_file(dir.path(), "bsky", "abcd-efgh-ijkl-mnop");
+    let body = format!(
+        r##"[sources.ga]
+type = "google_alerts"
+feed_url = "{base}/alerts/feeds/0417/4428"
+
+[sources.tw]
+type = "talkwalker"
+api_base = "{base}"
+feed_token_file = "{tw_file}"
+
+[sources.rd]
+type = "reddit"
+query = "kettlewerk"
+api_base = "{base}"
+token_url = "{base}/api/v1/access_token"
+client_id = "p-jcoLKBynTLew"
+client_secret_file = "{reddit_file}"
+reddit_username = "kettlewerk_shop"
+max_pages = 2
+
+[sources.md-a]
+type = "mastodon"
+tag = "kettlewerk"
+api_base = "{base}/a"
+
+[sources.md-b]
+type = "mastodon"
+tag = "#kettlewerk"
+api_base = "{base}/b"
+
+[sources.hn]
+type = "hackernews"
+query = "kettlewerk"
+api_base = "{base}"
+
+[sources.bs]
+type = "bluesky"
+query = "kettlewerk"
+identifier = "kettlewerk.example"
+app_password_file = "{bsky_file}"
+api_base = "{base}"
+
+{}"##,
+        hook_config(&server, None)
+    );
+    let env = Env::with_daemon(BACKFILL_ALL, &body);
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("7 sources ok, 0 failed"),
+        "{}",
+        out.stderr
+    );
+    for secret in [
+        tw_token,
+        reddit_token,
+        "reddit-app-secret-77",
+        "abcd-efgh-ijkl-mnop",
+        "access-2",
+        "refresh-1",
+    ] {
+        assert!(
+            !out.stderr.contains(secret),
+            "{secret} reached the log:\n{}",
+            out.stderr
+        );
+    }
+
+    // Credentials as each platform expects them.
+    let token_reqs = server.requests("/api/v1/access_token");
+    assert_eq!(token_reqs.len(), 2, "a refused token is replaced once");
+    let token_req = &token_reqs[1];
+    assert_eq!(token_req.method, "POST");
+    assert_eq!(token_req.body, b"grant_type=client_credentials");
+    assert_eq!(
+        token_req.headers["authorization"],
+        "Basic cC1qY29MS0J5blRMZXc6cmVkZGl0LWFwcC1zZWNyZXQtNzc=",
+        "base64 of client_id:client_secret"
+    );
+    let ua = format!(
+        "{}:reviewradar:{} (by /u/kettlewerk_shop)",
+        std::env::consts::OS,
+        env!("CARGO_PKG_VERSION")
+    );
+    for r in server
+        .all_requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/search") || r.path.starts_with("/api/v1/access"))
+    {
+        assert_eq!(r.headers["user-agent"], ua, "{}", r.path);
+    }
+    assert_eq!(
+        server
+            .requests(reddit_first)
+            .iter()
+            .map(|r| r.headers["authorization"].as_str())
+            .collect::<Vec<_>>(),
+        ["bearer reddit-revoked-0000", bearer.as_str()]
+    );
+    assert_eq!(server.requests(&reddit_second).len(), 1, "the `after` page");
+    assert!(server.requests(&reddit_third).is_empty(), "max_pages = 2");
+    let session = &server.requests("/xrpc/com.atproto.server.createSession")[0];
+    assert_eq!(session.method, "POST");
+    let login: serde_json::Value = serde_json::from_slice(&session.body).unwrap();
+    assert_eq!(
+        login,
+        serde_json::json!({"identifier": "kettlewerk.example", "password": "abcd-efgh-ijkl-mnop"})
+    );
+    let refresh = server.requests("/xrpc/com.atproto.server.refreshSession");
+    assert_eq!(refresh.len(), 1, "a refused access token is renewed once");
+    assert!(refresh[0].body.is_empty());
+    let searches =
+        server.requests("/xrpc/app.bsky.feed.searchPosts?q=kettlewerk&sort=latest&limit=25");
+    assert_eq!(
+        searches
+            .iter()
+            .map(|r| r.headers["authorization"].as_str())
+            .collect::<Vec<_>>(),
+        ["Bearer access-1", "Bearer access-2"]
+    );
+
+    // Stored, each under its platform, with the platform's ids.
+    let ms = env.mentions().await;
+    let count = |p: &str| ms.iter().filter(|m| m["platform"] == p).count();
+    assert_eq!(count("google_alerts"), 20);
+    assert_eq!(count("talkwalker"), 5);
+    assert_eq!(count("reddit"), 5 + 1);
+    assert_eq!(
+        count("mastodon"),
+        6,
+        "one mention per status uri, whichever instance"
+    );
+    assert_eq!(count("hackernews"), 6);
+    assert_eq!(count("bluesky"), 5);
+    assert!(ids_of(&ms, "reddit").iter().all(|id| id.starts_with("t3_")));
+    assert!(
+        ids_of(&ms, "mastodon")
+            .iter()
+            .all(|id| id.contains("/statuses/"))
+    );
+    assert!(
+        ids_of(&ms, "bluesky")
+            .iter()
+            .all(|id| id.starts_with("at://"))
+    );
+    let reddit_de = ms
+        .iter()
+        .find(|m| m["external_id"] == "t3_1j4kq2m")
+        .unwrap();
+    assert_eq!(
+        reddit_de["url"],
+        "https://www.reddit.com/r/de/comments/1j4kq2m/kettlewerk_wasserkocher_nach_3_wochen_undicht/"
+    );
+    let frieda = ms
+        .iter()
+        .find(|m| {
+            m["external_id"] == "https://mastodon.example/users/frieda/statuses/116169774071834032"
+        })
+        .unwrap();
+    // Polled concurrently: whichever instance came first stored it, the other is a
+    // sighting.
+    let other = if frieda["source"] == "md-a" {
+        "md-b"
+    } else {
+        "md-a"
+    };
+    let sightings = frieda["sightings"].as_array().unwrap();
+    assert_eq!(sightings.len(), 1, "{sightings:?}");
+    assert_eq!(sightings[0]["source"], other);
+    let hn = ms.iter().find(|m| m["external_id"] == "43192004").unwrap();
+    assert_eq!(hn["url"], "https://news.ycombinator.com/item?id=43192004");
+    assert!(hn["text"].as_str().unwrap().contains("<script>"));
+    assert!(
+        ms.iter()
+            .filter(|m| m["platform"] == "google_alerts")
+            .all(|m| {
+                !m["url"].as_str().unwrap().contains("google.com/url")
+                    && !m["title"].as_str().unwrap().contains("<b>")
+            })
+    );
+    assert!(ms.iter().all(|m| m["rating"].is_null()));
+
+    // Negative ones are alerted, once each; the classifier decides from the text.
+    assert_alerted_exactly_the_negative(&ms, &server);
+    let negative_ids = ids_of_negative(&ms);
+    for complaint in [
+        "t3_1j4kq2m",
+        "https://mastodon.example/users/frieda/statuses/116169774071834032",
+        "at://did:plc:iflcqvudap6dojzxorvmxw55/app.bsky.feed.post/3mg3wksor222x",
+        "307a7a26079b74dd8d5eee304433a10a4e1d0ba3",
+    ] {
+        assert!(
+            negative_ids.contains(&complaint.to_string()),
+            "{complaint}: {negative_ids:#?}"
+        );
+    }
+    let negative = negative_ids.len();
+
+    // Again: nothing new, nothing alerted twice.
+    env.once().await;
+    assert_eq!(env.mentions().await.len(), ms.len());
+    assert_eq!(hooks(&server).len(), negative);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn youtube_and_facebook_presets_end_to_end() {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = server.url("");
+    let key = "AIzaSyTest-key_0123456789";
+    let page_token = "EAAGtestPageToken0123456789";
+
+    // youtube: the channel feed names the uploads; comments per video.
+    server.ok(
+        "/feeds/videos.xml?channel_id=UCzwZWdfRLgxL-Z1bvxbT7Wg",
+        fixture("synthetic/youtube-channel.atom"),
+        "application/atom+xml; charset=UTF-8",
+    );
+    let threads = |video: &str| {
+        format!(
+            "/youtube/v3/commentThreads?part=snippet,replies&videoId={video}&maxResults=100&order=time&key={key}"
+        )
+    };
+    let first = threads("KL8ozFiA2as");
+    let second = format!(
+        "{first}&pageToken=Z2V0X25ld2VzdF9maXJzdC0tfoeHfg3OKWAYo-xuRdb26j1Z5dkEbr7aMEWEZi3BJLVCfLPJIKCivvW4xG2X8Z7p"
+    );
+    let third = format!("{first}&pageToken=page3");
+    let thread = |id: &str, video: &str, text: &str, replies: serde_json::Value| {
+        serde_json::json!({
+            "kind": "youtube#commentThread", "id": id,
+            "snippet": {"videoId": video, "topLevelComment": {"id": id, "snippet": {
+                "videoId": video, "textDisplay": text, "textOriginal": text,
+                "authorDisplayName": "@viewer", "publishedAt": "2026-03-01T08:00:00Z", "updatedAt": "2026-03-01T08:00:00Z"}},
+                "totalReplyCount": 1},
+            "replies": replies
+        })
+    };
+    server.ok(
+        &first,
+        fixture("synthetic/youtube-commentThreads.json"),
+        "application/json",
+    );
+    server.ok(
+        &second,
+        serde_json::to_vec(&serde_json::json!({
+            "nextPageToken": "page3",
+            "items": [thread("UgzOlder000000000000001", "KL8ozFiA2as", "Older comment: works fine.", serde_json::Value::Null)]
+        }))
+        .unwrap(),
+        "application/json",
+    );
+    server.ok(&third, b"{\"items\": []}".to_vec(), "application/json");
+    // Comments disabled on the second upload: that video fails, the others count.
+    server.route(&threads("K7Z7GtQbU4U"), Reply::Status(403, vec![]));
+    server.ok(
+        &threads("Qz9Xy8Wv7Ut"),
+        serde_json::to_vec(&serde_json::json!({"items": [thread(
+            "UgzListed00000000000001",
+            "Qz9Xy8Wv7Ut",
+            "Der Deckel ist nach einer Woche gebrochen und auf meine drei E-Mails antwortet niemand. Sehr enttäuschend!",
+            serde_json::json!({"comments": [{"id": "UgzListed00000000000001.r1", "snippet": {
+                "textOriginal": "Das tut uns leid! Wir schicken Ihnen heute einen neuen Deckel.",
+                "authorChannelId": {"value": "UCzwZWdfRLgxL-Z1bvxbT7Wg"},
+                "publishedAt": "2026-03-01T09:00:00Z"}}]})
+        )]}))
+        .unwrap(),
+        "application/json",
+    );
+
+    // facebook: the feed (two pages) and the visitor posts.
+    let fields =
+        reviewradar::config::mention_presets::q(reviewradar::config::FacebookOptions::FIELDS);
+    let page_id = "104958162837491";
+    let feed = format!("/v22.0/{page_id}/feed?fields={fields}&limit=25&access_token={page_token}");
+    let feed2 = format!(
+        "/v22.0/{page_id}/feed?pretty=0&fields=id%2Cmessage%2Ccreated_time%2Cfrom%2Cpermalink_url&limit=25&after=QVFIUmVZAZ&access_token={page_token}"
+    );
+    let visitors = format!(
+        "/v22.0/{page_id}/visitor_posts?fields={fields}&limit=25&access_token={page_token}"
+    );
+    server.ok(
+        &feed,
+        fixture("presets/facebook-page-feed.json"),
+        "application/json",
+    );
+    server.ok(
+        &feed2,
+        serde_json::to_vec(&serde_json::json!({"data": [{
+            "id": "104958162837491_810000000000001",
+            "message": "Bestellung 20931 seit drei Wochen nicht da, keine Antwort vom Support. Ich will mein Geld zurück!",
+            "created_time": "2026-02-20T10:00:00+0000",
+            "from": {"name": "Tom R.", "id": "4400000000000001"},
+            "permalink_url": "https://www.facebook.com/104958162837491/posts/810000000000001/"
+        }], "paging": {"cursors": {"before": "a", "after": "b"}}}))
+        .unwrap(),
+        "application/json",
+    );
+    // Visitor posts repeat the feed's visitor post: one mention.
+    let fixture_doc: serde_json::Value =
+        serde_json::from_slice(&fixture("presets/facebook-page-feed.json")).unwrap();
+    server.ok(
+        &visitors,
+        serde_json::to_vec(&serde_json::json!({"data": [fixture_doc["data"][1].clone()]})).unwrap(),
+        "application/json",
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+
+    let key_file = secret_file(dir.path(), "yt", key);
+    let fb_file = secret_file(dir.path(), "fb", page_token);
+    let body = format!(
+        r#"[sources.yt]
+type = "youtube"
+url = "{base}/feeds/videos.xml?channel_id=UCzwZWdfRLgxL-Z1bvxbT7Wg"
+channel_id = "UCzwZWdfRLgxL-Z1bvxbT7Wg"
+recent_uploads = 2
+video_ids = ["Qz9Xy8Wv7Ut"]
+api_key_file = "{key_file}"
+api_base = "{base}"
+max_pages = 2
+
+[sources.fb]
+type = "facebook"
+page_id = "{page_id}"
+page_access_token_file = "{fb_file}"
+api_base = "{base}"
+max_pages = 3
+
+{}"#,
+        hook_config(&server, None)
+    );
+    let env = Env::with_daemon(BACKFILL_ALL, &body);
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("2 sources ok, 0 failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("An endpoint failed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("key={api_key}"),
+        "the key is shown as a placeholder:\n{}",
+        out.stderr
+    );
+    for secret in [key, page_token, "EAAGm0PX4ZCpsBAFAKE"] {
+        assert!(
+            !out.stderr.contains(secret),
+            "{secret} reached the log:\n{}",
+            out.stderr
+        );
+    }
+    // Credentials: the key and the page token in the query, on every page.
+    for path in [
+        &first,
+        &second,
+        &threads("Qz9Xy8Wv7Ut"),
+        &feed,
+        &feed2,
+        &visitors,
+    ] {
+        assert_eq!(server.requests(path).len(), 1, "{path}");
+    }
+    assert!(
+        server.requests(&third).is_empty(),
+        "max_pages = 2 per video"
+    );
+    assert_eq!(
+        server
+            .requests("/feeds/videos.xml?channel_id=UCzwZWdfRLgxL-Z1bvxbT7Wg")
+            .len(),
+        1
+    );
+    // Only the two newest uploads (of four) were read.
+    assert!(server.requests(&threads("WEOCV81K2LQ")).is_empty());
+
+    let ms = env.mentions().await;
+    let yt = ids_of(&ms, "youtube");
+    assert_eq!(yt.len(), 6 + 1 + 1, "{yt:?}");
+    assert!(
+        !yt.iter().any(|id| id.starts_with("yt:video:")),
+        "uploads are not mentions"
+    );
+    let fb = ids_of(&ms, "facebook");
+    assert_eq!(
+        fb,
+        [
+            "104958162837491_810000000000001",
+            "104958162837491_811302777245519",
+            "811244503918265_1187733516021489",
+            "811244503918265_1549028311647320",
+            "811244503918265_902117834565211",
+            "811302777245519_1922416958247733",
+        ]
+    );
+    let hostile = ms
+        .iter()
+        .find(|m| m["external_id"] == "UgzpbaNB3kXRkW1NnX1xM4AaABAg")
+        .unwrap();
+    assert_eq!(
+        hostile["text"],
+        "<script>alert(1)</script> just checking if your site escapes comments lol"
+    );
+    assert_eq!(
+        hostile["url"],
+        "https://www.youtube.com/watch?lc=UgzpbaNB3kXRkW1NnX1xM4AaABAg&v=KL8ozFiA2as",
+        "canonical: parameters sorted"
+    );
+
+    assert_alerted_exactly_the_negative(&ms, &server);
+    let negative = ids_of_negative(&ms);
+    for complaint in [
+        "UgzListed00000000000001",
+        "UgzvUd-aM3ZWR8fWgVJee4AaABAg",
+        "104958162837491_811302777245519",
+        "104958162837491_810000000000001",
+    ] {
+        assert!(
+            negative.contains(&complaint.to_string()),
+            "{complaint}: {negative:#?}"
+        );
+    }
+
+    env.once().await;
+    assert_eq!(env.mentions().await.len(), ms.len());
+    assert_eq!(
+        hooks(&server).len(),
+        ms.iter()
+            .filter(|m| m["negative"] == true && m["reply"].is_null())
+            .count(),
+        "answered complaints (the page replied) do not alert"
+    );
+}

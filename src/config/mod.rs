@@ -22,6 +22,11 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
 pub use secret::Secret;
+pub use source::mentions as mention_presets;
+pub use source::{
+    BlueskyOptions, FacebookOptions, GoogleAlertsOptions, HackernewsOptions, MastodonOptions,
+    RedditOptions, TalkwalkerOptions, YoutubeOptions,
+};
 pub use source::{
     COMMON_KEYS as SOURCE_COMMON_KEYS, HtmlOptions, JsonOptions, JsonldOptions, MAX_PAGES,
     SECRET_PLACEHOLDER, SourceConfig, SourceKind, SourceOptions, url_has_placeholder,
@@ -691,6 +696,7 @@ impl Config {
                     humantime::format_duration(s.interval)
                 ));
             }
+            w.extend(source::preset_warnings(id, s));
             if let SourceOptions::Json(o) = &s.options
                 && remote
                 && s.url.scheme() == "http"
@@ -1007,6 +1013,43 @@ mod tests {
             "api_key_env",
             "access_token_file",
             "access_token_env",
+            // Presets: mention searches and facebook.
+            "google_alerts",
+            "talkwalker",
+            "reddit",
+            "mastodon",
+            "hackernews",
+            "bluesky",
+            "youtube",
+            "facebook",
+            "feed_url",
+            "api_base",
+            "feed_token_file",
+            "feed_token_env",
+            "query",
+            "subreddit",
+            "token_url",
+            "client_id",
+            "client_secret_file",
+            "client_secret_env",
+            "reddit_username",
+            "instance",
+            "tag",
+            "access_token_file",
+            "access_token_env",
+            "tags",
+            "identifier",
+            "app_password_file",
+            "app_password_env",
+            "channel_id",
+            "recent_uploads",
+            "video_ids",
+            "api_key_file",
+            "api_key_env",
+            "page_id",
+            "page_access_token_file",
+            "page_access_token_env",
+            "api_version",
             "retry",
             "initial",
             "max",

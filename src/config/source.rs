@@ -31,6 +31,12 @@ use crate::sources::html::HtmlMapping;
 use crate::sources::json::JsonMapping;
 use crate::sources::{amazon, ebay, etsy, trusted_shops};
 
+pub mod mentions;
+pub use mentions::{
+    BlueskyOptions, FacebookOptions, GoogleAlertsOptions, HackernewsOptions, MastodonOptions,
+    RedditOptions, TalkwalkerOptions, YoutubeOptions,
+};
+
 /// Most pages one poll may follow (`max_pages`).
 pub const MAX_PAGES: u32 = 50;
 
@@ -96,10 +102,27 @@ pub enum SourceKind {
     Ebay,
     /// Etsy shop reviews from the Open API v3.
     Etsy,
+    /// A Google Alerts feed: redirects unwrapped, `<b>` highlighting stripped.
+    #[serde(rename = "google_alerts")]
+    GoogleAlerts,
+    /// A Talkwalker Alerts RSS feed (its token is a secret).
+    Talkwalker,
+    /// Reddit search, newest first (app-less or with an OAuth app-only token).
+    Reddit,
+    /// A Mastodon hashtag timeline.
+    Mastodon,
+    /// Hacker News stories and comments (Algolia search).
+    Hackernews,
+    /// Bluesky post search (an account and app password).
+    Bluesky,
+    /// Comments on YouTube videos (Data API), the channel feed naming the videos.
+    Youtube,
+    /// Posts and comments on a Facebook page (Graph API, page access token).
+    Facebook,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 8] = [
+    pub const ALL: [SourceKind; 16] = [
         SourceKind::Feed,
         SourceKind::Jsonld,
         SourceKind::Html,
@@ -108,7 +131,23 @@ impl SourceKind {
         SourceKind::Amazon,
         SourceKind::Ebay,
         SourceKind::Etsy,
+        SourceKind::GoogleAlerts,
+        SourceKind::Talkwalker,
+        SourceKind::Reddit,
+        SourceKind::Mastodon,
+        SourceKind::Hackernews,
+        SourceKind::Bluesky,
+        SourceKind::Youtube,
+        SourceKind::Facebook,
     ];
+
+    /// The generic types, configured in the file alone (the others are presets).
+    pub fn is_generic(self) -> bool {
+        matches!(
+            self,
+            SourceKind::Feed | SourceKind::Jsonld | SourceKind::Html | SourceKind::Json
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -120,6 +159,14 @@ impl SourceKind {
             SourceKind::Amazon => amazon::NAME,
             SourceKind::Ebay => ebay::NAME,
             SourceKind::Etsy => etsy::NAME,
+            SourceKind::GoogleAlerts => "google_alerts",
+            SourceKind::Talkwalker => "talkwalker",
+            SourceKind::Reddit => "reddit",
+            SourceKind::Mastodon => "mastodon",
+            SourceKind::Hackernews => "hackernews",
+            SourceKind::Bluesky => "bluesky",
+            SourceKind::Youtube => "youtube",
+            SourceKind::Facebook => "facebook",
         }
     }
 
@@ -137,6 +184,16 @@ impl SourceKind {
             SourceKind::Ebay => Duration::from_secs(3600),
             // 10,000 requests a day per app, shared with whatever else uses the key.
             SourceKind::Etsy => Duration::from_secs(3600),
+            // Alert feeds are rebuilt a few times an hour at most.
+            SourceKind::GoogleAlerts | SourceKind::Talkwalker => Duration::from_secs(30 * 60),
+            // Search APIs: one page per poll is well within every rate limit.
+            SourceKind::Reddit
+            | SourceKind::Mastodon
+            | SourceKind::Hackernews
+            | SourceKind::Bluesky => Duration::from_secs(15 * 60),
+            // 48 polls a day: 10 videos read 480 of YouTube's 10,000 daily units.
+            SourceKind::Youtube => Duration::from_secs(30 * 60),
+            SourceKind::Facebook => Duration::from_secs(30 * 60),
         }
     }
 
@@ -148,6 +205,15 @@ impl SourceKind {
             // Amazon itself counts 1 to 3 stars as critical reviews.
             SourceKind::Amazon => Some(3.0),
             SourceKind::TrustedShops | SourceKind::Ebay | SourceKind::Etsy => None,
+            // Mentions carry no rating: the classifier decides from the text.
+            SourceKind::GoogleAlerts
+            | SourceKind::Talkwalker
+            | SourceKind::Reddit
+            | SourceKind::Mastodon
+            | SourceKind::Hackernews
+            | SourceKind::Bluesky
+            | SourceKind::Youtube
+            | SourceKind::Facebook => None,
         }
     }
 
@@ -162,6 +228,14 @@ impl SourceKind {
             SourceKind::Amazon => amazon::KEYS.to_vec(),
             SourceKind::Ebay => ebay::KEYS.to_vec(),
             SourceKind::Etsy => etsy::KEYS.to_vec(),
+            SourceKind::GoogleAlerts
+            | SourceKind::Talkwalker
+            | SourceKind::Reddit
+            | SourceKind::Mastodon
+            | SourceKind::Hackernews
+            | SourceKind::Bluesky
+            | SourceKind::Youtube
+            | SourceKind::Facebook => mentions::keys(self),
         }
     }
 }
@@ -169,7 +243,7 @@ impl SourceKind {
 /// `[sources.<id>]`: the common keys, and the options of its `type`.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
-    /// Source type: "feed", "jsonld", "html" or "json".
+    /// Source type: "feed", "jsonld", "html", "json", or a preset ("reddit", ...).
     pub kind: SourceKind,
     /// What to fetch: http(s):// or file://. For a json source it may hold
     /// `{secret}`, filled in at request time.
@@ -249,6 +323,20 @@ pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[
     ("api.ebay.com", 1, Duration::from_secs(2)),
     // etsy: 10 requests per second per app; we stay far below.
     ("openapi.etsy.com", 1, Duration::from_secs(1)),
+    // Google Alerts feeds.
+    ("www.google.com", 1, Duration::from_secs(5)),
+    ("alerts.talkwalker.com", 1, Duration::from_secs(5)),
+    // Reddit: about 10 requests a minute without OAuth, 100 with it.
+    ("www.reddit.com", 1, Duration::from_secs(6)),
+    ("oauth.reddit.com", 1, Duration::from_secs(1)),
+    // Mastodon allows 300 requests per 5 minutes; the flagship instance by default.
+    ("mastodon.social", 1, Duration::from_secs(1)),
+    // Algolia's HN API allows 10,000 requests an hour.
+    ("hn.algolia.com", 1, Duration::from_secs(1)),
+    ("bsky.social", 1, Duration::from_secs(1)),
+    ("www.youtube.com", 1, Duration::from_secs(2)),
+    ("www.googleapis.com", 1, Duration::from_secs(1)),
+    ("graph.facebook.com", 1, Duration::from_secs(1)),
 ];
 
 /// (concurrency, min gap) of a platform host in [`PLATFORM_HOSTS`].
@@ -261,7 +349,7 @@ pub fn platform_host_limits(host: &str) -> Option<(usize, Duration)> {
 const fn yes() -> bool {
     true
 }
-const fn one_page() -> NonZeroU32 {
+pub(crate) const fn one_page() -> NonZeroU32 {
     NonZeroU32::MIN
 }
 
@@ -276,6 +364,14 @@ pub enum SourceOptions {
     Amazon(amazon::AmazonOptions),
     Ebay(ebay::EbayOptions),
     Etsy(etsy::EtsyOptions),
+    GoogleAlerts(GoogleAlertsOptions),
+    Talkwalker(TalkwalkerOptions),
+    Reddit(RedditOptions),
+    Mastodon(MastodonOptions),
+    Hackernews(HackernewsOptions),
+    Bluesky(BlueskyOptions),
+    Youtube(YoutubeOptions),
+    Facebook(FacebookOptions),
 }
 
 impl SourceOptions {
@@ -290,6 +386,13 @@ impl SourceOptions {
             SourceOptions::Amazon(_) => 1,
             SourceOptions::Ebay(o) => o.max_pages.get(),
             SourceOptions::Etsy(o) => o.max_pages.get(),
+            SourceOptions::GoogleAlerts(_) | SourceOptions::Talkwalker(_) => 1,
+            SourceOptions::Reddit(o) => o.max_pages.get(),
+            SourceOptions::Mastodon(o) => o.max_pages.get(),
+            SourceOptions::Hackernews(o) => o.max_pages.get(),
+            SourceOptions::Bluesky(o) => o.max_pages.get(),
+            SourceOptions::Youtube(o) => o.max_pages.get(),
+            SourceOptions::Facebook(o) => o.max_pages.get(),
         }
     }
 
@@ -306,6 +409,14 @@ impl SourceOptions {
             SourceOptions::Amazon(o) => Some(o.default_url()),
             SourceOptions::Ebay(o) => Some(o.default_url()),
             SourceOptions::Etsy(o) => Some(o.default_url()),
+            SourceOptions::GoogleAlerts(o) => Some(o.default_url()),
+            SourceOptions::Talkwalker(o) => Some(o.default_url()),
+            SourceOptions::Reddit(o) => Some(o.default_url()),
+            SourceOptions::Mastodon(o) => Some(o.default_url()),
+            SourceOptions::Hackernews(o) => Some(o.default_url()),
+            SourceOptions::Bluesky(o) => Some(o.default_url()),
+            SourceOptions::Youtube(o) => Some(o.default_url()),
+            SourceOptions::Facebook(o) => Some(o.default_url()),
         }
     }
 }
@@ -575,6 +686,14 @@ pub(super) fn parse(
             o.resolve_paths(base_dir);
             SourceOptions::Etsy(o)
         }
+        SourceKind::GoogleAlerts
+        | SourceKind::Talkwalker
+        | SourceKind::Reddit
+        | SourceKind::Mastodon
+        | SourceKind::Hackernews
+        | SourceKind::Bluesky
+        | SourceKind::Youtube
+        | SourceKind::Facebook => mentions::parse(kind, spans, path, entry, base_dir, problems)?,
     };
     let url = match (common.url, options.default_url()) {
         (Some(url), _) => url,
@@ -681,7 +800,20 @@ pub(super) fn validate(id: &str, s: &SourceConfig, spans: &Spans<'_>, p: &mut Ve
             mapping_problems(o.validate());
             check_secret_keys(id, &o.secret_keys(), spans, p);
         }
+        SourceOptions::GoogleAlerts(_)
+        | SourceOptions::Talkwalker(_)
+        | SourceOptions::Reddit(_)
+        | SourceOptions::Mastodon(_)
+        | SourceOptions::Hackernews(_)
+        | SourceOptions::Bluesky(_)
+        | SourceOptions::Youtube(_)
+        | SourceOptions::Facebook(_) => mentions::validate(id, s, spans, p),
     }
+}
+
+/// Non-fatal advice for one enabled source of a preset type.
+pub fn preset_warnings(id: &str, s: &SourceConfig) -> Vec<String> {
+    mentions::warnings(id, s)
 }
 
 fn validate_json_request(
@@ -885,6 +1017,7 @@ date = "/created"
             "{p}"
         );
         assert!(
+            // Presets with pages follow the generic types in the list.
             p.contains("5: sources.f.max_pages: not a key of a feed source (it belongs to jsonld, html, json"),
             "{p}"
         );

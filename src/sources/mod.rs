@@ -5,11 +5,20 @@
 //! pagination driver every type shares: a conditional first page, then the pages
 //! each one links to, up to the source's `max_pages`.
 
+pub(crate) mod api_kit;
+pub mod bluesky;
+pub mod facebook;
 pub mod feed;
+pub mod google_alerts;
+pub mod hackernews;
 pub mod html;
 pub mod json;
 pub mod jsonld;
 pub mod localize;
+pub mod mastodon;
+pub mod reddit;
+pub mod talkwalker;
+pub mod youtube;
 
 pub mod amazon;
 mod api_base;
@@ -135,6 +144,14 @@ pub fn build(id: &str, cfg: &SourceConfig) -> Result<Box<dyn Source>, String> {
         SourceKind::Amazon => Box::new(amazon::AmazonSource::new(id, cfg)?),
         SourceKind::Ebay => Box::new(ebay::EbaySource::new(id, cfg)?),
         SourceKind::Etsy => Box::new(etsy::EtsySource::new(id, cfg)?),
+        SourceKind::GoogleAlerts => Box::new(google_alerts::GoogleAlertsSource::new(id, cfg)),
+        SourceKind::Talkwalker => Box::new(talkwalker::TalkwalkerSource::new(id, cfg)?),
+        SourceKind::Reddit => Box::new(reddit::RedditSource::new(id, cfg)?),
+        SourceKind::Mastodon => Box::new(mastodon::MastodonSource::new(id, cfg)?),
+        SourceKind::Hackernews => Box::new(hackernews::HackernewsSource::new(id, cfg)?),
+        SourceKind::Bluesky => Box::new(bluesky::BlueskySource::new(id, cfg)?),
+        SourceKind::Youtube => Box::new(youtube::YoutubeSource::new(id, cfg)?),
+        SourceKind::Facebook => Box::new(facebook::FacebookSource::new(id, cfg)?),
     })
 }
 

@@ -42,6 +42,12 @@ pub enum Reply {
     Hang,
     /// Statuses to return in turn (then the last one forever), for POST receivers.
     Sequence(Vec<u16>),
+    /// 200 with these bodies in turn (then the last one forever): a token endpoint
+    /// that hands out a new token each time.
+    Bodies {
+        bodies: Vec<Vec<u8>>,
+        content_type: &'static str,
+    },
     /// 200 after a delay.
     Slow {
         delay: Duration,
@@ -225,6 +231,15 @@ impl Server {
                 let code = codes[(*pos).min(codes.len() - 1)];
                 *pos += 1;
                 Some(Reply::Status(code, vec![]))
+            } else if let Some(Reply::Bodies {
+                bodies,
+                content_type,
+            }) = &r
+            {
+                let pos = st.seq_pos.entry(path.clone()).or_default();
+                let body = bodies[(*pos).min(bodies.len() - 1)].clone();
+                *pos += 1;
+                Some(Reply::Ok { body, content_type })
             } else {
                 r
             }
@@ -249,7 +264,9 @@ impl Server {
                 }
             }
             Some(Reply::Status(code, hs)) => write_response(&mut sock, code, &hs, b"{}").await,
-            Some(Reply::Sequence(_) | Reply::Authed { .. } | Reply::Turns(_)) => unreachable!(),
+            Some(
+                Reply::Sequence(_) | Reply::Authed { .. } | Reply::Turns(_) | Reply::Bodies { .. },
+            ) => unreachable!(),
             Some(Reply::Slow { delay }) => {
                 tokio::time::sleep(delay).await;
                 write_response(&mut sock, 200, &[], b"ok").await
