@@ -312,6 +312,9 @@ struct View<'a> {
     text_lines: Vec<&'a str>,
     score: String,
     reasons: &'a [String],
+    /// The business's public reply, when the platform already shows one.
+    reply: Option<&'a str>,
+    reply_at: Option<String>,
 }
 
 /// Subject, text and HTML body for `alert`.
@@ -346,6 +349,12 @@ pub fn render(alert: &Alert) -> Result<Rendered, minijinja::Error> {
         text_lines: text.lines().collect(),
         score: format!("{:.2}", m.score),
         reasons: &m.reasons,
+        reply: m.reply.as_ref().map(|r| r.text.trim()),
+        reply_at: m
+            .reply
+            .as_ref()
+            .and_then(|r| r.at)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
     };
     let text = TEMPLATES.get_template("alert.txt")?.render(&ctx)?;
     let html = TEMPLATES.get_template("alert.html")?.render(&ctx)?;
@@ -554,6 +563,31 @@ mod tests {
         assert!(s.chars().count() <= SUBJECT_MAX, "{s}");
         assert!(s.ends_with('…'));
         assert!(!s.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn an_existing_reply_is_shown_escaped() {
+        let mut a = hostile_alert();
+        a.mention.reply = Some(crate::mention::Reply {
+            text: "Sorry! <img src=x onerror=alert(1)> We sent a new lid.".into(),
+            at: Some(Utc.with_ymd_and_hms(2024, 5, 2, 9, 0, 0).unwrap()),
+        });
+        let r = render(&a).unwrap();
+        assert!(
+            r.text
+                .contains("Already answered (2024-05-02 09:00 UTC):\n  Sorry! <img src=x onerror=alert(1)> We sent a new lid."),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("Already answered (2024-05-02 09:00 UTC):"));
+        assert!(
+            r.html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("<img src=x"));
+        let bare = render(&hostile_alert()).unwrap();
+        assert!(!bare.text.contains("Already answered"));
     }
 
     #[test]
