@@ -2209,3 +2209,566 @@ max_pages = 3
         "answered complaints (the page replied) do not alert"
     );
 }
+
+// --- Review-platform presets: trustpilot, google_business, google_places, yelp, kiyoh
+
+const TP_API: &str =
+    "/v1/business-units/5f3a9c1e7b2d4e0a1c8b6f42/reviews?orderBy=createdat.desc&perPage=8";
+const GBP_1: &str =
+    "/v4/accounts/107462918350274619382/locations/4417093382615098271/reviews?pageSize=50";
+const GBP_2: &str = "/v4/accounts/107462918350274619382/locations/4417093382615098271/reviews?pageSize=50&pageToken=ACYDBNjTgoDItiiFEcdaY3rVz8uiYOKWMl20w1roNlK5NOzqRqRJJV44s5mKzmoON9U1hPfawxwTY%3D%3D";
+
+/// `reply` only when the request carries `header: value` (else 401).
+fn authed(header: &'static str, value: &str, body: Vec<u8>, content_type: &'static str) -> Reply {
+    Reply::Authed {
+        header,
+        value: value.to_string(),
+        reply: Box::new(Reply::Ok { body, content_type }),
+    }
+}
+
+fn preset_source(id: &str, kind: &str, base: &str, keys: &str) -> String {
+    format!("[sources.{id}]\ntype = \"{kind}\"\ninterval = \"1m\"\napi_base = \"{base}\"\n{keys}\n")
+}
+
+fn file_notifier(path: &std::path::Path) -> String {
+    format!(
+        "[notifiers.log]\ntype = \"file\"\npath = \"{}\"\n",
+        path.display()
+    )
+}
+
+/// Negative mentions without the shop's reply (the ones that alert), any source.
+fn all_unanswered_negative(ms: &[serde_json::Value]) -> usize {
+    ms.iter()
+        .filter(|m| m["negative"] == true && m["reply"].is_null())
+        .count()
+}
+
+fn lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The API (two pages, the key in the `apikey` header) and the public page give the
+/// same twelve reviews: stored once each, alerted once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trustpilot_api_and_page_forms_store_and_alert_each_review_once() {
+    let server = Server::start().await;
+    let key = "tp-k3y-5f3a9c1e";
+    server.route(
+        TP_API,
+        authed(
+            "apikey",
+            key,
+            fixture("synthetic/trustpilot-api-reviews.json"),
+            "application/json",
+        ),
+    );
+    server.route(
+        &format!("{TP_API}&page=2"),
+        authed(
+            "apikey",
+            key,
+            fixture("presets/trustpilot-api-reviews-page2.json"),
+            "application/json",
+        ),
+    );
+    server.ok(
+        TP_PAGE_1,
+        fixture_str("synthetic/trustpilot-page-1.html"),
+        "text/html; charset=utf-8",
+    );
+    server.ok(
+        TP_PAGE_2,
+        fixture_str("synthetic/trustpilot-page-2.html"),
+        "text/html; charset=utf-8",
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+    let dir = tempfile::tempdir().unwrap();
+    let good = secret_file(dir.path(), "tp-key", key);
+    let wrong = secret_file(dir.path(), "tp-old-key", "tp-revoked");
+    let base = server.url("");
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}\n{}",
+            preset_source(
+                "tp-api",
+                "trustpilot",
+                &base,
+                &format!(
+                    "business_unit_id = \"5f3a9c1e7b2d4e0a1c8b6f42\"\napi_key_file = \"{good}\"\nper_page = 8\nmax_pages = 5"
+                ),
+            ),
+            preset_source(
+                "tp-page",
+                "trustpilot",
+                &base,
+                "mode = \"page\"\ndomain = \"kettlewerk.example\"",
+            ),
+            preset_source(
+                "tp-revoked",
+                "trustpilot",
+                &base,
+                &format!(
+                    "business_unit_id = \"5f3a9c1e7b2d4e0a1c8b6f42\"\napi_key_file = \"{wrong}\"\nper_page = 8"
+                ),
+            ),
+            hook_config(&server, None)
+        ),
+    );
+    let check = env.run(&["check-config"]).await;
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+
+    let out = env.once().await;
+    assert!(
+        out.stderr.contains("source tp-revoked failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("HTTP 401"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("source tp-api failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("source tp-page failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains(key),
+        "the key never reaches a log line"
+    );
+    // The key travels in the apikey header, to the API only.
+    let api = server.requests(TP_API);
+    assert_eq!(api.len(), 2, "tp-api and tp-revoked");
+    assert!(
+        api.iter()
+            .any(|r| r.headers.get("apikey").map(String::as_str) == Some(key))
+    );
+    assert_eq!(server.requests(&format!("{TP_API}&page=2")).len(), 1);
+    assert!(!server.requests(TP_PAGE_1)[0].headers.contains_key("apikey"));
+    assert!(
+        server.requests(TP_PAGE_2).is_empty(),
+        "page mode reads max_pages = 1 page"
+    );
+
+    let ms = env.mentions().await;
+    assert_eq!(ms.len(), 12, "API and page give the same 12 reviews");
+    assert!(ms.iter().all(|m| m["platform"] == "trustpilot"));
+    assert!(
+        ms.iter()
+            .any(|m| m["external_id"] == "69a726b40a09dbab77fa4a99"
+                && m["url"] == "https://www.trustpilot.com/reviews/69a726b40a09dbab77fa4a99")
+    );
+    let negative = ms.iter().filter(|m| m["negative"] == true).count();
+    assert_eq!(negative, 6);
+    // The shop's replies are kept; answered negative reviews do not alert.
+    let dieter = ms
+        .iter()
+        .find(|m| m["external_id"] == "69a726b40a09dbab77fa4a99")
+        .unwrap();
+    assert!(
+        dieter["reply"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hallo Dieter, das tut uns leid.")
+    );
+    assert_eq!(dieter["reply"]["at"], "2026-03-04T09:05:11Z");
+    let unanswered = all_unanswered_negative(&ms);
+    assert_eq!(unanswered, 3);
+    let got = hooks(&server);
+    assert_eq!(
+        got.len(),
+        unanswered,
+        "one alert per unanswered negative review, not one per form"
+    );
+
+    // Unchanged: nothing new, nothing re-alerted.
+    env.once().await;
+    assert_eq!(env.mentions().await.len(), 12);
+    assert_eq!(hooks(&server).len(), unanswered);
+}
+
+/// Business Profile (bearer token, cursor pages), Places legacy (key in the query)
+/// and Places New (key and field mask in headers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_business_and_places_send_their_credentials_as_google_expects() {
+    let server = Server::start().await;
+    let token = "ya29.gbp-t0ken";
+    let maps_key = "AIza-places-k3y_0042";
+    server.route(
+        GBP_1,
+        authed(
+            "authorization",
+            &format!("Bearer {token}"),
+            fixture("synthetic/google-business-reviews.json"),
+            "application/json; charset=utf-8",
+        ),
+    );
+    server.route(
+        GBP_2,
+        authed(
+            "authorization",
+            &format!("Bearer {token}"),
+            fixture("synthetic/google-business-reviews-page2.json"),
+            "application/json; charset=utf-8",
+        ),
+    );
+    let legacy = format!(
+        "/maps/api/place/details/json?place_id=ChIJN1t_tDeuEmsRUsoyG83frY4&fields=reviews&reviews_sort=newest&reviews_no_translations=true&key={maps_key}"
+    );
+    server.ok(
+        &legacy,
+        fixture("real/google-places-details-sydney.json"),
+        "application/json; charset=UTF-8",
+    );
+    let new = "/v1/places/ChIJ2b7Qx9T4pkcR5Wkq0mVd4Ao";
+    server.route(
+        new,
+        authed(
+            "x-goog-api-key",
+            maps_key,
+            fixture("synthetic/google-places-new.json"),
+            "application/json; charset=UTF-8",
+        ),
+    );
+    server.route("/hook", Reply::Status(200, vec![]));
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = secret_file(dir.path(), "google-token", token);
+    let key_file = secret_file(dir.path(), "maps-key", maps_key);
+    let base = server.url("");
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}\n{}\n{}",
+            preset_source(
+                "gbp",
+                "google_business",
+                &base,
+                &format!(
+                    "account_id = \"107462918350274619382\"\nlocation_id = \"locations/4417093382615098271\"\naccess_token_file = \"{token_file}\"\nmax_pages = 5"
+                ),
+            ),
+            // The same location, one page per poll.
+            preset_source(
+                "gbp-first-page",
+                "google_business",
+                &base,
+                &format!(
+                    "account_id = \"107462918350274619382\"\nlocation_id = \"4417093382615098271\"\naccess_token_file = \"{token_file}\""
+                ),
+            ),
+            preset_source(
+                "places",
+                "google_places",
+                &base,
+                &format!(
+                    "place_id = \"ChIJN1t_tDeuEmsRUsoyG83frY4\"\napi_key_file = \"{key_file}\""
+                ),
+            ),
+            preset_source(
+                "places-new",
+                "google_places",
+                &base,
+                &format!(
+                    "mode = \"new\"\nplace_id = \"ChIJ2b7Qx9T4pkcR5Wkq0mVd4Ao\"\napi_key_file = \"{key_file}\""
+                ),
+            ),
+            hook_config(&server, None)
+        ),
+    );
+    let out = env.once().await;
+    assert!(out.stderr.contains(", 0 failed;"), "{}", out.stderr);
+    for secret in [token, maps_key] {
+        assert!(!out.stderr.contains(secret), "a secret in the log");
+    }
+    assert_eq!(server.requests(GBP_1).len(), 2);
+    assert_eq!(
+        server.requests(GBP_2).len(),
+        1,
+        "the cursor page, for gbp only (gbp-first-page has max_pages = 1)"
+    );
+    assert_eq!(server.requests(&legacy).len(), 1, "the key in the query");
+    let n = &server.requests(new)[0];
+    assert_eq!(
+        n.headers.get("x-goog-fieldmask").map(String::as_str),
+        Some("reviews")
+    );
+
+    let ms = env.mentions().await;
+    assert_eq!(ms.len(), 20, "gbp-first-page found nothing new");
+    // Page 1 of the location was stored by whichever of the two sources came first.
+    let count = |source: &str| ms.iter().filter(|m| m["source"] == source).count();
+    assert_eq!(
+        (
+            count("gbp") + count("gbp-first-page"),
+            count("places"),
+            count("places-new")
+        ),
+        (10, 5, 5)
+    );
+    let platform = |p: &str| ms.iter().filter(|m| m["platform"] == p).count();
+    assert_eq!(
+        (platform("google_business"), platform("google_places")),
+        (10, 10)
+    );
+    let negative = (
+        negative_count(&ms, "gbp") + negative_count(&ms, "gbp-first-page"),
+        negative_count(&ms, "places"),
+        negative_count(&ms, "places-new"),
+    );
+    assert_eq!(negative, (5, 5, 3));
+    // Three of the location's negative reviews carry the shop's reply; Places has
+    // no replies.
+    assert_eq!(all_unanswered_negative(&ms), 2 + 5 + 3);
+    assert_eq!(hooks(&server).len(), 10);
+    // The reviewer's own words: no appended Google translation.
+    assert!(
+        !ms.iter().any(|m| m["text"]
+            .as_str()
+            .unwrap()
+            .contains("(Translated by Google)")),
+        "translations are dropped"
+    );
+
+    env.once().await;
+    assert_eq!(env.mentions().await.len(), 20);
+    assert_eq!(hooks(&server).len(), 10, "nothing alerted twice");
+}
+
+/// The access token file is read again at every poll: a helper replaces it, and the
+/// running daemon sends the new token without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_business_rereads_its_access_token_at_every_poll() {
+    let server = Server::start().await;
+    let body = fixture("synthetic/google-business-reviews-page2.json");
+    server.route(
+        GBP_1,
+        authed(
+            "authorization",
+            "Bearer first-t0ken",
+            body.clone(),
+            "application/json",
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = secret_file(dir.path(), "token", "first-t0ken");
+    let alerts = dir.path().join("alerts.jsonl");
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}",
+            preset_source(
+                "gbp",
+                "google_business",
+                &server.url(""),
+                &format!("account_id = \"107462918350274619382\"\nlocation_id = \"4417093382615098271\"\naccess_token_file = \"{token_file}\""),
+            )
+            .replace("interval = \"1m\"", "interval = \"1s\""),
+            file_notifier(&alerts)
+        ),
+    );
+    let mut child = env.command(&["run"]).spawn().unwrap();
+    let start = Instant::now();
+    while lines(&alerts).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "alerts with the first token"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The helper refreshes the token; the old one stops working.
+    secret_file(dir.path(), "token", "second-t0ken");
+    server.route(
+        GBP_1,
+        authed(
+            "authorization",
+            "Bearer second-t0ken",
+            body,
+            "application/json",
+        ),
+    );
+    let seen_second = || {
+        server.requests(GBP_1).iter().any(|r| {
+            r.headers.get("authorization").map(String::as_str) == Some("Bearer second-t0ken")
+        })
+    };
+    while !seen_second() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the new token is sent"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(12), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        lines(&alerts).len(),
+        1,
+        "the unanswered negative review (of two), once"
+    );
+}
+
+/// Yelp (bearer key, Pacific times) and Kiyoh (token header, 10-point scale,
+/// negative at 4 or less), alerting through the file notifier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yelp_and_kiyoh_store_and_alert_through_the_file_notifier() {
+    let server = Server::start().await;
+    let yelp_key = "yelp-k3y-77";
+    let kiyoh_token = "kiyoh-t0ken-1087342";
+    let yelp = "/v3/businesses/kettlewerk-amsterdam/reviews?locale=nl_NL";
+    let kiyoh = "/v1/publication/review/external?locationId=1087342&orderBy=CREATE_DATE&sortOrder=DESC&limit=50";
+    server.route(
+        yelp,
+        authed(
+            "authorization",
+            &format!("Bearer {yelp_key}"),
+            fixture("synthetic/yelp-reviews.json"),
+            "application/json",
+        ),
+    );
+    server.route(
+        kiyoh,
+        authed(
+            "x-publication-api-token",
+            kiyoh_token,
+            fixture("synthetic/kiyoh-reviews.json"),
+            "application/json;charset=UTF-8",
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let yelp_file = secret_file(dir.path(), "yelp", yelp_key);
+    let alerts = dir.path().join("alerts.jsonl");
+    let base = server.url("");
+    let env = Env::with_daemon(
+        BACKFILL_ALL,
+        &format!(
+            "{}\n{}\n{}",
+            preset_source(
+                "yelp",
+                "yelp",
+                &base,
+                &format!(
+                    "business_id = \"kettlewerk-amsterdam\"\nlocale = \"nl_NL\"\napi_key_file = \"{yelp_file}\""
+                ),
+            ),
+            preset_source(
+                "kiyoh",
+                "kiyoh",
+                &base,
+                "location_id = \"1087342\"\napi_token_env = \"REVIEWRADAR_TEST_KIYOH_TOKEN\"",
+            ),
+            file_notifier(&alerts)
+        ),
+    );
+    // The token comes from the environment, for every command that reads the config.
+    let run = |args: &'static [&'static str]| {
+        let mut c = env.command(args);
+        c.env("REVIEWRADAR_TEST_KIYOH_TOKEN", kiyoh_token);
+        async move {
+            let o = c.output().await.unwrap();
+            let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+            assert_eq!(o.status.code(), Some(0), "{stderr}");
+            (String::from_utf8_lossy(&o.stdout).into_owned(), stderr)
+        }
+    };
+    let mentions = || async {
+        let (out, _) = run(&["mentions", "--json"]).await;
+        serde_json::from_str::<Vec<serde_json::Value>>(&out).unwrap()
+    };
+    let (_, stderr) = run(&["once"]).await;
+    assert!(stderr.contains("2 sources ok, 0 failed;"), "{stderr}");
+    assert!(!stderr.contains(yelp_key) && !stderr.contains(kiyoh_token));
+    assert_eq!(server.requests(yelp).len(), 1);
+    assert_eq!(server.requests(kiyoh).len(), 1);
+
+    let ms = mentions().await;
+    let by_source = |s: &str| ms.iter().filter(|m| m["source"] == s).collect::<Vec<_>>();
+    let (y, k) = (by_source("yelp"), by_source("kiyoh"));
+    assert_eq!((y.len(), k.len()), (3, 6));
+    assert!(y.iter().all(|m| m["platform"] == "yelp"));
+    assert!(
+        k.iter()
+            .all(|m| m["platform"] == "kiyoh" && m["rating_max"] == 10.0)
+    );
+    let femke = y
+        .iter()
+        .find(|m| m["external_id"] == "uVqxunyauN2zIszznCtP6f")
+        .unwrap();
+    assert_eq!(
+        femke["published_at"], "2026-03-02T17:14:51Z",
+        "PST read as UTC-8"
+    );
+    // 4 of 10 is negative, 6 of 10 is not.
+    let rated = |r: f64| k.iter().find(|m| m["rating"] == r).unwrap()["negative"].clone();
+    assert_eq!((rated(4.0), rated(6.0)), (true.into(), false.into()));
+    assert_eq!(
+        (negative_count(&ms, "yelp"), negative_count(&ms, "kiyoh")),
+        (2, 3)
+    );
+    // Kiyoh's company responses are replies: those reviews do not alert.
+    let marloes = k
+        .iter()
+        .find(|m| m["external_id"] == "0b153a85-ea42-49db-8a75-c7fae0236836")
+        .unwrap();
+    assert!(
+        marloes["reply"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Beste Marloes")
+    );
+    assert_eq!(all_unanswered_negative(&ms), 2 + 1);
+    let got = lines(&alerts);
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().any(|a| a["mention"]["platform"] == "kiyoh"));
+
+    run(&["once"]).await;
+    assert_eq!(mentions().await.len(), 9);
+    assert_eq!(lines(&alerts).len(), 3, "nothing alerted twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_names_preset_ids_credentials_and_keys() {
+    let env = Env::new(
+        "[sources.tp]\ntype = \"trustpilot\"\napi_key_env = \"REVIEWRADAR_TEST_UNSET_TP_KEY\"\n\n[sources.gbp]\ntype = \"google_business\"\naccount_id = \"1\"\nlocation_id = \"2\"\n\n[sources.yelp]\ntype = \"yelp\"\nbusiness_id = \"kettlewerk-amsterdam\"\napi_key_file = \"/nonexistent/yelp-key\"\nmax_pages = 2\n",
+    );
+    let out = env.run(&["check-config"]).await;
+    assert_eq!(out.code, Some(78), "{}", out.stderr);
+    let cfg = env.config.display().to_string();
+    for want in [
+        format!("{cfg}:14: sources.tp.url: missing: a trustpilot source needs `business_unit_id`"),
+        format!(
+            "{cfg}:18: sources.gbp.access_token_file: missing: set access_token_file or access_token_env"
+        ),
+        format!("{cfg}:27: sources.yelp.max_pages: not a key of a yelp source (it belongs to"),
+    ] {
+        assert!(out.stderr.contains(&want), "{want}\n{}", out.stderr);
+    }
+    // With the stray key gone, the unreadable key file is named.
+    env.write_config(
+        "[sources.yelp]\ntype = \"yelp\"\nbusiness_id = \"kettlewerk-amsterdam\"\napi_key_file = \"/nonexistent/yelp-key\"\n",
+    );
+    let out = env.run(&["check-config"]).await;
+    assert_eq!(out.code, Some(78), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(":4: sources.yelp.api_key_file: cannot read /nonexistent/yelp-key"),
+        "{}",
+        out.stderr
+    );
+}

@@ -7,6 +7,7 @@
 //! the offending key rather than a table header.
 
 mod duration;
+mod presets_reviews;
 mod secret;
 mod source;
 
@@ -21,6 +22,12 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
+pub use presets_reviews::{
+    GOOGLE_BUSINESS_API_BASE, GOOGLE_PLACES_LEGACY_BASE, GOOGLE_PLACES_NEW_BASE,
+    GoogleBusinessOptions, GooglePlacesOptions, KIYOH_API_BASE, KiyohOptions, PlacesMode,
+    TRUSTPILOT_API_BASE, TRUSTPILOT_SITE_BASE, TrustpilotMode, TrustpilotOptions, YELP_API_BASE,
+    YelpOptions,
+};
 pub use secret::Secret;
 pub use source::mentions as mention_presets;
 pub use source::{
@@ -1055,6 +1062,28 @@ mod tests {
             "max",
             "give_up_after",
             "path",
+            // Review-platform presets.
+            "trustpilot",
+            "google_business",
+            "google_places",
+            "yelp",
+            "kiyoh",
+            "mode",
+            "business_unit_id",
+            "domain",
+            "api_base",
+            "api_key_file",
+            "api_key_env",
+            "per_page",
+            "account_id",
+            "location_id",
+            "access_token_file",
+            "access_token_env",
+            "place_id",
+            "business_id",
+            "locale",
+            "api_token_file",
+            "api_token_env",
         ];
         let mut missing: Vec<&str> = keys
             .iter()

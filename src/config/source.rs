@@ -26,6 +26,10 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
+use super::presets_reviews::{
+    self, GOOGLE_BUSINESS_KEYS, GOOGLE_PLACES_KEYS, GoogleBusinessOptions, GooglePlacesOptions,
+    KIYOH_KEYS, KiyohOptions, TRUSTPILOT_KEYS, TrustpilotOptions, YELP_KEYS, YelpOptions,
+};
 use super::{ID_HELP, Problem, Spans, duration, secret, section, valid_id};
 use crate::sources::html::HtmlMapping;
 use crate::sources::json::JsonMapping;
@@ -119,10 +123,20 @@ pub enum SourceKind {
     Youtube,
     /// Posts and comments on a Facebook page (Graph API, page access token).
     Facebook,
+    /// Trustpilot: the official API, or (opt-in) your own public profile page.
+    Trustpilot,
+    /// Google Business Profile API: the reviews of your own location.
+    GoogleBusiness,
+    /// Google Places API (legacy or New): at most five reviews of any place.
+    GooglePlaces,
+    /// Yelp Fusion API: review excerpts of a business.
+    Yelp,
+    /// Kiyoh / Klantenvertellen publication feed (10-point scale).
+    Kiyoh,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 16] = [
+    pub const ALL: [SourceKind; 21] = [
         SourceKind::Feed,
         SourceKind::Jsonld,
         SourceKind::Html,
@@ -139,6 +153,11 @@ impl SourceKind {
         SourceKind::Bluesky,
         SourceKind::Youtube,
         SourceKind::Facebook,
+        SourceKind::Trustpilot,
+        SourceKind::GoogleBusiness,
+        SourceKind::GooglePlaces,
+        SourceKind::Yelp,
+        SourceKind::Kiyoh,
     ];
 
     /// The generic types, configured in the file alone (the others are presets).
@@ -167,6 +186,11 @@ impl SourceKind {
             SourceKind::Bluesky => "bluesky",
             SourceKind::Youtube => "youtube",
             SourceKind::Facebook => "facebook",
+            SourceKind::Trustpilot => "trustpilot",
+            SourceKind::GoogleBusiness => "google_business",
+            SourceKind::GooglePlaces => "google_places",
+            SourceKind::Yelp => "yelp",
+            SourceKind::Kiyoh => "kiyoh",
         }
     }
 
@@ -194,6 +218,14 @@ impl SourceKind {
             // 48 polls a day: 10 videos read 480 of YouTube's 10,000 daily units.
             SourceKind::Youtube => Duration::from_secs(30 * 60),
             SourceKind::Facebook => Duration::from_secs(30 * 60),
+            // Reviews arrive at a human pace; an hour keeps well inside every quota.
+            SourceKind::Trustpilot | SourceKind::Yelp | SourceKind::Kiyoh => {
+                Duration::from_secs(3600)
+            }
+            // Free quota (300 requests a minute); a 30 minute lag is plenty.
+            SourceKind::GoogleBusiness => Duration::from_secs(30 * 60),
+            // Billed per request, and only five reviews: a few times a day.
+            SourceKind::GooglePlaces => Duration::from_secs(6 * 3600),
         }
     }
 
@@ -214,6 +246,12 @@ impl SourceKind {
             | SourceKind::Bluesky
             | SourceKind::Youtube
             | SourceKind::Facebook => None,
+            // Kiyoh's 10-point scale: 4 or less is negative (2 of 5 scaled).
+            SourceKind::Kiyoh => Some(4.0),
+            SourceKind::Trustpilot
+            | SourceKind::GoogleBusiness
+            | SourceKind::GooglePlaces
+            | SourceKind::Yelp => None,
         }
     }
 
@@ -236,6 +274,11 @@ impl SourceKind {
             | SourceKind::Bluesky
             | SourceKind::Youtube
             | SourceKind::Facebook => mentions::keys(self),
+            SourceKind::Trustpilot => TRUSTPILOT_KEYS.to_vec(),
+            SourceKind::GoogleBusiness => GOOGLE_BUSINESS_KEYS.to_vec(),
+            SourceKind::GooglePlaces => GOOGLE_PLACES_KEYS.to_vec(),
+            SourceKind::Yelp => YELP_KEYS.to_vec(),
+            SourceKind::Kiyoh => KIYOH_KEYS.to_vec(),
         }
     }
 }
@@ -337,6 +380,15 @@ pub const PLATFORM_HOSTS: &[(&str, usize, Duration)] = &[
     ("www.youtube.com", 1, Duration::from_secs(2)),
     ("www.googleapis.com", 1, Duration::from_secs(1)),
     ("graph.facebook.com", 1, Duration::from_secs(1)),
+    ("api.trustpilot.com", 1, Duration::from_secs(1)),
+    // The public pages (`mode = "page"`): one request at a time, slowly.
+    ("www.trustpilot.com", 1, Duration::from_secs(10)),
+    ("mybusiness.googleapis.com", 1, Duration::from_secs(1)),
+    ("maps.googleapis.com", 1, Duration::from_secs(1)),
+    ("places.googleapis.com", 1, Duration::from_secs(1)),
+    ("api.yelp.com", 1, Duration::from_secs(1)),
+    ("www.kiyoh.com", 1, Duration::from_secs(2)),
+    ("www.klantenvertellen.nl", 1, Duration::from_secs(2)),
 ];
 
 /// (concurrency, min gap) of a platform host in [`PLATFORM_HOSTS`].
@@ -372,6 +424,11 @@ pub enum SourceOptions {
     Bluesky(BlueskyOptions),
     Youtube(YoutubeOptions),
     Facebook(FacebookOptions),
+    Trustpilot(TrustpilotOptions),
+    GoogleBusiness(GoogleBusinessOptions),
+    GooglePlaces(GooglePlacesOptions),
+    Yelp(YelpOptions),
+    Kiyoh(KiyohOptions),
 }
 
 impl SourceOptions {
@@ -393,6 +450,9 @@ impl SourceOptions {
             SourceOptions::Bluesky(o) => o.max_pages.get(),
             SourceOptions::Youtube(o) => o.max_pages.get(),
             SourceOptions::Facebook(o) => o.max_pages.get(),
+            SourceOptions::Trustpilot(o) => o.max_pages.get(),
+            SourceOptions::GoogleBusiness(o) => o.max_pages.get(),
+            SourceOptions::GooglePlaces(_) | SourceOptions::Yelp(_) | SourceOptions::Kiyoh(_) => 1,
         }
     }
 
@@ -417,6 +477,11 @@ impl SourceOptions {
             SourceOptions::Bluesky(o) => Some(o.default_url()),
             SourceOptions::Youtube(o) => Some(o.default_url()),
             SourceOptions::Facebook(o) => Some(o.default_url()),
+            SourceOptions::Trustpilot(_)
+            | SourceOptions::GoogleBusiness(_)
+            | SourceOptions::GooglePlaces(_)
+            | SourceOptions::Yelp(_)
+            | SourceOptions::Kiyoh(_) => presets_reviews::default_url(self),
         }
     }
 }
@@ -694,6 +759,21 @@ pub(super) fn parse(
         | SourceKind::Bluesky
         | SourceKind::Youtube
         | SourceKind::Facebook => mentions::parse(kind, spans, path, entry, base_dir, problems)?,
+        SourceKind::Trustpilot => SourceOptions::Trustpilot(
+            preset::<TrustpilotOptions>(spans, path, entry, problems)?.with_base_dir(base_dir),
+        ),
+        SourceKind::GoogleBusiness => SourceOptions::GoogleBusiness(
+            preset::<GoogleBusinessOptions>(spans, path, entry, problems)?.with_base_dir(base_dir),
+        ),
+        SourceKind::GooglePlaces => SourceOptions::GooglePlaces(
+            preset::<GooglePlacesOptions>(spans, path, entry, problems)?.with_base_dir(base_dir),
+        ),
+        SourceKind::Yelp => SourceOptions::Yelp(
+            preset::<YelpOptions>(spans, path, entry, problems)?.with_base_dir(base_dir),
+        ),
+        SourceKind::Kiyoh => SourceOptions::Kiyoh(
+            preset::<KiyohOptions>(spans, path, entry, problems)?.with_base_dir(base_dir),
+        ),
     };
     let url = match (common.url, options.default_url()) {
         (Some(url), _) => url,
@@ -808,12 +888,19 @@ pub(super) fn validate(id: &str, s: &SourceConfig, spans: &Spans<'_>, p: &mut Ve
         | SourceOptions::Bluesky(_)
         | SourceOptions::Youtube(_)
         | SourceOptions::Facebook(_) => mentions::validate(id, s, spans, p),
+        SourceOptions::Trustpilot(_)
+        | SourceOptions::GoogleBusiness(_)
+        | SourceOptions::GooglePlaces(_)
+        | SourceOptions::Yelp(_)
+        | SourceOptions::Kiyoh(_) => presets_reviews::validate(id, s, spans, p),
     }
 }
 
 /// Non-fatal advice for one enabled source of a preset type.
 pub fn preset_warnings(id: &str, s: &SourceConfig) -> Vec<String> {
-    mentions::warnings(id, s)
+    let mut w = mentions::warnings(id, s);
+    w.extend(presets_reviews::warnings(id, s));
+    w
 }
 
 fn validate_json_request(

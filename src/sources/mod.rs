@@ -10,18 +10,24 @@ pub mod bluesky;
 pub mod facebook;
 pub mod feed;
 pub mod google_alerts;
+pub mod google_business;
+pub mod google_places;
 pub mod hackernews;
 pub mod html;
 pub mod json;
 pub mod jsonld;
+pub mod kiyoh;
 pub mod localize;
 pub mod mastodon;
+mod preset_api;
 pub mod reddit;
 pub mod talkwalker;
+pub mod trustpilot;
+pub mod yelp;
 pub mod youtube;
 
 pub mod amazon;
-mod api_base;
+pub(crate) mod api_base;
 #[cfg(test)]
 mod commerce_examples;
 pub mod ebay;
@@ -101,6 +107,10 @@ pub enum SourceError {
     /// a wrong id): `reason` is the API's message.
     #[error("{url}: the API refused the request: {reason}")]
     Api { url: String, reason: String },
+    /// A credential read at poll time (e.g. an access token file a helper refreshes)
+    /// is missing or unreadable. `key` is the config key; the value is never shown.
+    #[error("{key}: {reason}")]
+    Credential { key: String, reason: String },
 }
 
 impl SourceError {
@@ -119,6 +129,7 @@ impl SourceError {
             SourceError::Parse { .. } => "parse",
             SourceError::Blocked { .. } => "blocked",
             SourceError::Api { .. } => "api",
+            SourceError::Credential { .. } => "credential",
         }
     }
 }
@@ -152,6 +163,11 @@ pub fn build(id: &str, cfg: &SourceConfig) -> Result<Box<dyn Source>, String> {
         SourceKind::Bluesky => Box::new(bluesky::BlueskySource::new(id, cfg)?),
         SourceKind::Youtube => Box::new(youtube::YoutubeSource::new(id, cfg)?),
         SourceKind::Facebook => Box::new(facebook::FacebookSource::new(id, cfg)?),
+        SourceKind::Trustpilot => trustpilot::build(id, cfg)?,
+        SourceKind::GoogleBusiness => google_business::build(id, cfg)?,
+        SourceKind::GooglePlaces => google_places::build(id, cfg)?,
+        SourceKind::Yelp => yelp::build(id, cfg)?,
+        SourceKind::Kiyoh => kiyoh::build(id, cfg)?,
     })
 }
 
