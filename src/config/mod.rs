@@ -402,6 +402,19 @@ impl Config {
         Self::from_str_at(&raw, path)
     }
 
+    /// For tests: parse `text` as `/etc/reviewradar/test.toml`; problems come back
+    /// one per line as `line: key: message`.
+    #[cfg(test)]
+    pub(crate) fn load_for_test(text: &str) -> Result<Config, String> {
+        Config::from_str_at(text, Path::new("/etc/reviewradar/test.toml")).map_err(|e| {
+            e.problems
+                .iter()
+                .map(|p| format!("{}: {}: {}", p.line.unwrap_or(0), p.key, p.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
     /// Parse and validate config text; `path` is used for messages and relative paths.
     pub fn from_str_at(raw: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();

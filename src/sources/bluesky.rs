@@ -222,12 +222,7 @@ impl BlueskySource {
             },
             |body| {
                 let (page, _) = extract_json(body, &self.map, fix)?;
-                Ok(Page {
-                    mentions: page.mentions,
-                    next: page.next,
-                    items_seen: page.items_seen,
-                    aggregate: None,
-                })
+                Ok(Page::from(page))
             },
         )
         .await

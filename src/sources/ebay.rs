@@ -841,13 +841,7 @@ mod tests {
     }
 
     fn load(text: &str) -> Result<Config, String> {
-        Config::from_str_at(text, std::path::Path::new("/etc/reviewradar/test.toml")).map_err(|e| {
-            e.problems
-                .iter()
-                .map(|p| format!("{}: {}: {}", p.line.unwrap_or(0), p.key, p.message))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        Config::load_for_test(text)
     }
 
     const GOOD: &str = "[sources.bay]\ntype = \"ebay\"\ntoken_env = \"REVIEWRADAR_TEST_EBAY_TOKEN\"\nsite_id = 77\n";

@@ -116,12 +116,7 @@ impl Source for HtmlSource {
                 let html = super::jsonld::decode_page(&body.bytes, body.content_type.as_deref());
                 let page = extract(&html, &body.final_url, &self.mapping, now)
                     .map_err(|e| e.into_source_error(&body.final_url))?;
-                Ok(super::Page {
-                    mentions: page.mentions,
-                    next: page.next,
-                    items_seen: page.items_seen,
-                    aggregate: None,
-                })
+                Ok(super::Page::from(page))
             },
         )
         .await

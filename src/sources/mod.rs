@@ -81,6 +81,28 @@ pub struct Page {
     pub aggregate: Option<AggregateRating>,
 }
 
+impl From<json::Page> for Page {
+    fn from(p: json::Page) -> Page {
+        Page {
+            mentions: p.mentions,
+            next: p.next,
+            items_seen: p.items_seen,
+            aggregate: None,
+        }
+    }
+}
+
+impl From<html::Page> for Page {
+    fn from(p: html::Page) -> Page {
+        Page {
+            mentions: p.mentions,
+            next: p.next,
+            items_seen: p.items_seen,
+            aggregate: None,
+        }
+    }
+}
+
 impl Page {
     /// A single page of mentions, every item kept.
     pub fn of(mentions: Vec<RawMention>) -> Self {

@@ -210,12 +210,7 @@ impl RedditSource {
             &self.escaped
         };
         let (page, _) = extract_json(body, map, fix)?;
-        Ok(Page {
-            mentions: page.mentions,
-            next: page.next,
-            items_seen: page.items_seen,
-            aggregate: None,
-        })
+        Ok(Page::from(page))
     }
 }
 

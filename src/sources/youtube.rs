@@ -174,12 +174,7 @@ impl YoutubeSource {
         let (page, _) = extract_json(body, &self.map, |item, m| {
             fix(self.channel_id.as_deref(), item, m)
         })?;
-        Ok(Page {
-            mentions: page.mentions,
-            next: page.next,
-            items_seen: page.items_seen,
-            aggregate: None,
-        })
+        Ok(Page::from(page))
     }
 
     /// The videos to read this poll: `video_ids`, then the newest uploads.
