@@ -952,7 +952,7 @@ mod tests {
         let readme = include_str!("../../README.md");
         // This module's presets, from trustpilot on.
         let start = readme.find("\n### trustpilot\n").unwrap();
-        let end = start + readme[start..].find("\n## Running under systemd").unwrap();
+        let end = start + readme[start..].find("\n### trusted_shops\n").unwrap();
         let blocks: Vec<&str> = readme[start..end]
             .split("```toml\n")
             .skip(1)
