@@ -226,7 +226,7 @@ fn fill_header(value: &str, secrets: &[(String, Secret)]) -> (String, bool) {
 }
 
 /// Same origin: scheme, host and port.
-fn same_origin(a: &Url, b: &Url) -> bool {
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
@@ -18,13 +17,7 @@ use super::{Page, PollContext, PollOutcome, SourceError};
 use crate::fetch::{Body, FetchError, Request};
 use crate::mention::{RawMention, cut, fold_whitespace};
 
-/// A parse failure of `url` (the shown URL: placeholders, never secrets).
-pub(crate) fn parse_error(url: &Url, reason: impl Into<String>) -> SourceError {
-    SourceError::Parse {
-        url: url.to_string(),
-        reason: reason.into(),
-    }
-}
+pub(crate) use super::parse_error;
 
 /// Read one JSON response with the generic engine, then let `fix` amend each
 /// mention from its item (links the mapping cannot build, fallbacks, replies). Items
@@ -86,43 +79,7 @@ pub(crate) fn str_at<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
 }
 
 /// Query values: everything but unreserved characters encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// `url` with `name=value` set: the first occurrence replaced in place, others
-/// removed, appended when absent. Other parameters keep their exact bytes (so a
-/// `{placeholder}` stays as written).
-pub(crate) fn set_query_param(url: &Url, name: &str, value: &str) -> Url {
-    let pair = format!(
-        "{}={}",
-        utf8_percent_encode(name, QUERY_VALUE),
-        utf8_percent_encode(value, QUERY_VALUE)
-    );
-    let mut parts: Vec<String> = Vec::new();
-    let mut placed = false;
-    for part in url
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        if query_key(part) != name {
-            parts.push(part.to_string());
-        } else if !placed {
-            parts.push(pair.clone());
-            placed = true;
-        }
-    }
-    if !placed {
-        parts.push(pair);
-    }
-    let mut next = url.clone();
-    next.set_query(Some(&parts.join("&")));
-    next
-}
+pub(crate) use super::json::set_query_param;
 
 /// `url` without any `name=` parameter.
 pub(crate) fn remove_query_param(url: &Url, name: &str) -> Url {
@@ -150,12 +107,7 @@ pub(crate) fn has_query(url: &Url, name: &str, value: &str) -> bool {
     url.query_pairs().any(|(k, v)| k == name && v == value)
 }
 
-/// Same scheme, host and port.
-pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
-}
+pub(crate) use crate::fetch::same_origin;
 
 /// Poll several endpoints (one per video, per edge) with the page driver each, up
 /// to `max_pages` pages each. Not conditional: one set of validators cannot stand

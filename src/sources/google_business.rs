@@ -81,7 +81,7 @@ pub fn parse(bytes: &[u8], url: &Url) -> Result<Page, SourceError> {
             *comment = original_words(comment).to_string();
         }
     }
-    let mut page = preset_api::page_of(preset_api::extract(&root, url, &mapping())?);
+    let mut page = Page::from(preset_api::extract(&root, url, &mapping())?);
     page.aggregate = preset_api::aggregate(
         root.get("averageRating"),
         root.get("totalReviewCount"),

@@ -137,7 +137,7 @@ pub fn parse_legacy(bytes: &[u8], url: &Url) -> Result<Page, SourceError> {
             review[DERIVED_ID] = Value::String(id);
         }
     }
-    let mut page = preset_api::page_of(preset_api::extract(&root, url, &legacy_mapping())?);
+    let mut page = Page::from(preset_api::extract(&root, url, &legacy_mapping())?);
     page.aggregate = preset_api::aggregate(
         root.pointer("/result/rating"),
         root.pointer("/result/user_ratings_total"),
@@ -179,11 +179,7 @@ pub fn parse_new(bytes: &[u8], url: &Url) -> Result<Page, SourceError> {
     let mut root = preset_api::parse_json(bytes, url)?;
     // A place without reviews answers `{}`.
     preset_api::default_empty_list(&mut root, "reviews");
-    Ok(preset_api::page_of(preset_api::extract(
-        &root,
-        url,
-        &new_mapping(),
-    )?))
+    Ok(Page::from(preset_api::extract(&root, url, &new_mapping())?))
 }
 
 #[cfg(test)]

@@ -686,7 +686,7 @@ fn same_origin_host(next: &url::Url, current: &url::Url) -> bool {
 
 /// `url` with `name=value` set: the first occurrence replaced in place, others
 /// removed, appended when absent. Other parameters keep their exact bytes.
-fn set_query_param(url: &url::Url, name: &str, value: &str) -> url::Url {
+pub(crate) fn set_query_param(url: &url::Url, name: &str, value: &str) -> url::Url {
     let pair = format!(
         "{}={}",
         utf8_percent_encode(name, SEGMENT),

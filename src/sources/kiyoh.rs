@@ -85,7 +85,7 @@ pub fn parse(bytes: &[u8], url: &Url) -> Result<Page, SourceError> {
             gather_answers(r);
         }
     }
-    let mut page = preset_api::page_of(preset_api::extract(&root, url, &mapping())?);
+    let mut page = Page::from(preset_api::extract(&root, url, &mapping())?);
     page.aggregate = preset_api::aggregate(
         root.get("averageRating"),
         root.get("numberReviews"),

@@ -81,6 +81,14 @@ pub struct Page {
     pub aggregate: Option<AggregateRating>,
 }
 
+/// A parse failure of `url` (the shown URL: placeholders, never secrets).
+pub(crate) fn parse_error(url: &Url, reason: impl Into<String>) -> SourceError {
+    SourceError::Parse {
+        url: url.to_string(),
+        reason: reason.into(),
+    }
+}
+
 impl From<json::Page> for Page {
     fn from(p: json::Page) -> Page {
         Page {

@@ -188,12 +188,7 @@ pub(crate) fn extract(
     json::extract(&bytes, url, mapping).map_err(|e| parse_error(url, e.to_string()))
 }
 
-pub(crate) fn parse_error(url: &Url, reason: impl Into<String>) -> SourceError {
-    SourceError::Parse {
-        url: url.to_string(),
-        reason: reason.into(),
-    }
-}
+pub(crate) use super::parse_error;
 
 /// Google-style APIs leave out an empty list: an object without `key` has no items.
 /// An object holding an `error` is not an empty answer and is left alone.
@@ -229,16 +224,6 @@ pub(crate) fn aggregate(
         rating_count: None,
         review_count: count.and_then(Value::as_u64),
     })
-}
-
-/// A [`Page`] of the engine's page.
-pub(crate) fn page_of(p: json::Page) -> Page {
-    Page {
-        mentions: p.mentions,
-        next: p.next,
-        items_seen: p.items_seen,
-        aggregate: None,
-    }
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ pub fn parse_api(bytes: &[u8], url: &Url) -> Result<Page, SourceError> {
                 .iter()
                 .any(|l| l.get("rel").and_then(Value::as_str) == Some("next-page"))
         });
-    let mut page = preset_api::page_of(preset_api::extract(&root, url, &api_mapping())?);
+    let mut page = Page::from(preset_api::extract(&root, url, &api_mapping())?);
     page.next = (more && page.items_seen > 0)
         .then(|| html::bump_query_param(url, "page"))
         .flatten();
@@ -208,7 +208,7 @@ fn next_data(html: &str) -> Result<Value, String> {
 }
 
 fn from_next_data(root: &Value, url: &Url) -> Result<Page, SourceError> {
-    let mut page = preset_api::page_of(preset_api::extract(root, url, &page_mapping())?);
+    let mut page = Page::from(preset_api::extract(root, url, &page_mapping())?);
     let pagination = root.pointer("/props/pageProps/filters/pagination");
     let number = |k: &str| pagination.and_then(|p| p.get(k)).and_then(Value::as_u64);
     page.next = match (number("currentPage"), number("totalPages")) {

@@ -67,11 +67,7 @@ pub fn parse(bytes: &[u8], url: &Url) -> Result<Page, SourceError> {
             *t = utc;
         }
     }
-    Ok(preset_api::page_of(preset_api::extract(
-        &root,
-        url,
-        &mapping(),
-    )?))
+    Ok(Page::from(preset_api::extract(&root, url, &mapping())?))
 }
 
 /// `"2026-03-02 09:14:51"` in US Pacific time as RFC 3339 UTC; `None` when it is not
