@@ -21,6 +21,7 @@
 
 pub mod alert;
 pub mod backoff;
+pub mod case;
 pub mod classify;
 pub mod cli;
 pub mod config;

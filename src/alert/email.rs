@@ -470,6 +470,8 @@ mod tests {
                 sightings: vec![],
                 reply: None,
             },
+            case: None,
+            detail: crate::alert::EventDetail::default(),
         }
     }
 

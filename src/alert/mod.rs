@@ -13,9 +13,11 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use serde::Serialize;
 
+use crate::case::Case;
 use crate::config::{NotifierConfig, NotifierKind, Secret};
 use crate::mention::Mention;
 
+pub use crate::store::EventDetail;
 pub use email::EmailNotifier;
 pub use webhook::WebhookNotifier;
 
@@ -24,9 +26,14 @@ pub use webhook::WebhookNotifier;
 pub struct Alert {
     /// Stable across retries and restarts; receivers dedupe on it.
     pub delivery_id: String,
-    /// Event type, e.g. "review.negative".
+    /// Event type: one of the `EVENT_*` names in [`crate::store`].
     pub event: String,
     pub mention: Mention,
+    /// The case the event is about, as it stands at delivery time (None for a
+    /// mention that has no case).
+    pub case: Option<Case>,
+    /// Event-specific facts (old and new rating, reminder step, ...).
+    pub detail: EventDetail,
 }
 
 /// Outcome of a failed attempt: retry later, or give up now.

@@ -100,7 +100,8 @@ impl Outbox {
                 r.dead += 1;
                 return Ok(());
             };
-            let alert = Alert { delivery_id: d.id.clone(), event: d.event.clone(), mention };
+            let case = self.store.case(&d.mention_id)?;
+            let alert = Alert { delivery_id: d.id.clone(), event: d.event.clone(), mention, case, detail: d.detail.clone() };
             let result = t.notifier.deliver(&alert).await;
             let now = Utc::now();
             match result {

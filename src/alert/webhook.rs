@@ -315,6 +315,8 @@ mod tests {
                 sightings: vec![],
                 reply: None,
             },
+            case: None,
+            detail: crate::alert::EventDetail::default(),
         }
     }
 

@@ -637,6 +637,7 @@ fn queue_alerts(
             next_attempt_at: now,
             last_error: None,
             finished_at: None,
+            detail: Default::default(),
         };
         tx.insert(akey.into_bytes(), id.as_bytes());
         tx.insert(format!("o/{id}").into_bytes(), to_json(&d));

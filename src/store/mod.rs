@@ -32,6 +32,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::case::Case;
 use crate::fetch::Validators;
 use crate::mention::Mention;
 
@@ -193,6 +194,38 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// Set when delivered or dead-lettered.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Event-specific facts, fixed when the delivery is queued.
+    #[serde(default)]
+    pub detail: EventDetail,
+}
+
+/// What an event says beyond the mention and its case. Every field is optional; each
+/// event fills its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    /// `review.resolved` and `review.negative` after a rating change: the rating before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_rating: Option<f64>,
+    /// The rating after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_rating: Option<f64>,
+    /// `review.reminder`: 1 for the first reminder of this round, 2 for the next, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u32>,
+    /// `review.reminder`: "unseen" (nobody acknowledged it yet) or "unanswered"
+    /// (acknowledged, but no public reply yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<String>,
+    /// `review.reminder` / `review.escalated`: how long the case has been open, in
+    /// seconds, when the step fell due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_for_secs: Option<i64>,
+    /// `review.removed`: successful polls in a row that no longer showed the review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_polls: Option<u32>,
+    /// `review.negative` for a case the platform reopened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reopened: bool,
 }
 
 pub struct Store {
@@ -296,6 +329,11 @@ impl Store {
 
     pub fn mention(&self, id: &str) -> Result<Option<Mention>, StoreError> {
         self.get_json(format!("m/{id}").as_bytes())
+    }
+
+    /// The case of a mention, if it has one.
+    pub fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+        self.get_json(format!("c/{id}").as_bytes())
     }
 
     /// All stored mentions, newest first (by publication time, else first-seen time).
