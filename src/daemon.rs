@@ -23,9 +23,10 @@ use crate::backoff;
 use crate::classify::{self, TriageInput, Verdict};
 use crate::config::{Config, SourceConfig};
 use crate::fetch::Fetcher;
+use crate::mention::Mention;
 use crate::mention::{RawMention, Reply, canonical_url, fold_whitespace};
 use crate::sources::{self, PollContext, PollOutcome, Source, SourceError};
-use crate::store::{Ingest, IngestItem, IngestReport, Store};
+use crate::store::{Ingest, IngestItem, IngestReport, Routing, Store, TickReport};
 
 /// Largest text stored per mention, in bytes.
 const MAX_TEXT: usize = 32 * 1024;
@@ -37,6 +38,8 @@ const MAX_ITEMS: usize = 5_000;
 /// One batch being stored while others are prepared: enough to keep two cores busy.
 const INGEST_SLOTS: usize = 3;
 const STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
+/// Default for `[triage] removed_after_polls`.
+const REMOVED_AFTER_POLLS: u32 = 3;
 
 /// Everything a running instance needs.
 pub struct App {
@@ -46,6 +49,8 @@ pub struct App {
     sources: Vec<(SourceConfig, Box<dyn Source>)>,
     outbox: Outbox,
     notifier_ids: Vec<String>,
+    /// Where each mention's events go and how its case is followed up.
+    router: Arc<RouterFn>,
     /// Woken when a poll queues alerts.
     outbox_wake: Notify,
     /// Bounds polls in progress (fetched documents waiting for the store), so memory
@@ -64,6 +69,18 @@ pub struct App {
 pub enum PollSummary {
     NotModified,
     Stored { items: usize, report: IngestReport },
+}
+
+/// A routing decision for one mention at one instant.
+pub type RouterFn = dyn Fn(&Mention, chrono::DateTime<Utc>) -> Routing + Send + Sync;
+
+/// The router the configuration describes.
+pub fn build_router(cfg: &Config) -> Arc<RouterFn> {
+    let ids: Vec<String> = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
+    Arc::new(move |_m: &Mention, _now| Routing {
+        targets: ids.iter().map(|n| crate::store::Target::now(n)).collect(),
+        ..Default::default()
+    })
 }
 
 /// Open the store alone (for read-only commands).
@@ -108,7 +125,9 @@ impl App {
         for d in outbox.orphaned()? {
             warn!(delivery = %d.id, notifier = %d.notifier, "A queued alert is for a notifier that is not configured (or disabled); it stays queued.");
         }
+        let router = build_router(&cfg);
         Ok(App {
+            router,
             cfg,
             store,
             fetcher,
@@ -168,7 +187,8 @@ impl App {
                 let store = self.store.clone();
                 let scfg = scfg.clone();
                 let platform = source.platform().to_string();
-                let notifiers = self.notifier_ids.clone();
+                let router = self.router.clone();
+                let removed_after_polls = REMOVED_AFTER_POLLS;
                 let backfill = self.cfg.daemon.backfill;
                 let sid = id.clone();
                 let sid2 = id.clone();
@@ -187,7 +207,8 @@ impl App {
                             source: &sid,
                             now,
                             backfill,
-                            notifiers: &notifiers,
+                            router: &*router,
+                            removed_after_polls,
                             validators: Some(validators),
                             items_in_document,
                             alert_answered: scfg.alert_answered,
@@ -364,6 +385,9 @@ pub struct OnceReport {
     pub sources_failed: Vec<(String, String)>,
     pub new: usize,
     pub alerts_queued: usize,
+    /// Reminders and escalations that fell due.
+    pub reminders: usize,
+    pub escalations: usize,
     pub delivered: usize,
     pub dead: usize,
     /// Deliveries still queued (for a later run).
@@ -394,6 +418,9 @@ pub async fn once(app: Arc<App>) -> anyhow::Result<OnceReport> {
         }
     }
     report.sources_failed.sort();
+    let tick = app.case_tick().await?;
+    report.reminders = tick.reminders;
+    report.escalations = tick.escalations;
 
     let deadline = tokio::time::Instant::now() + app.cfg.daemon.once_retry_wait;
     loop {
@@ -445,6 +472,21 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
     Ok(())
 }
 
+impl App {
+    /// Queue the reminders and escalations due now.
+    pub async fn case_tick(&self) -> anyhow::Result<TickReport> {
+        let store = self.store.clone();
+        let router = self.router.clone();
+        let turn = self.store_turn.lock().await;
+        let r = tokio::task::spawn_blocking(move || store.case_tick(Utc::now(), &*router))
+            .await
+            .context("the reminder pass panicked")?
+            .context("queueing reminders and escalations")?;
+        drop(turn);
+        Ok(r)
+    }
+}
+
 fn jittered(interval: Duration) -> Duration {
     // ±10 %, so sources configured alike drift apart.
     interval.mul_f64(rand::random_range(0.9..=1.1))
@@ -488,15 +530,30 @@ async fn source_loop(app: Arc<App>, idx: usize, token: CancellationToken) {
 
 async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
     loop {
+        match app.case_tick().await {
+            Ok(t) if t.reminders + t.escalations > 0 => {
+                info!(
+                    reminders = t.reminders,
+                    escalations = t.escalations,
+                    "Case follow-ups queued."
+                );
+            }
+            Ok(_) => {}
+            Err(e) => error!(error = %e, "Reminder and escalation pass failed."),
+        }
         if let Err(e) = app.outbox.pass(Utc::now()).await {
             error!(error = %e, "Outbox pass failed.");
         }
+        let now = Utc::now();
+        let next_step = app.store.next_case_step(now, &*app.router).ok().flatten();
         let wait = match app.outbox.next_due() {
-            Ok(Some(next)) => (next - Utc::now())
-                .to_std()
-                .unwrap_or_default()
+            Ok(next) => next
+                .into_iter()
+                .chain(next_step)
+                .min()
+                .map(|t| (t - now).to_std().unwrap_or_default())
+                .unwrap_or(Duration::from_secs(60))
                 .min(Duration::from_secs(60)),
-            Ok(None) => Duration::from_secs(60),
             Err(_) => Duration::from_secs(5),
         };
         tokio::select! {

@@ -8,16 +8,13 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::index::{self, Index, Record, Sig};
-use super::{
-    AggregatePoint, Delivery, Revision, SourceState, Store, StoreError, aggregate_key, to_json,
-};
+use super::{AggregatePoint, Revision, SourceState, Store, StoreError, aggregate_key, to_json};
 use crate::classify::Verdict;
 use crate::fetch::Validators;
 use crate::mention::fingerprint;
 use crate::mention::{AggregateRating, Mention, Reply, Sighting};
 
-/// Event name of the first alert about a negative mention.
-pub const EVENT_NEGATIVE: &str = "review.negative";
+use super::cases::{self, Change, PollView, Router};
 
 /// At most this many sightings are kept per mention.
 const MAX_SIGHTINGS: usize = 50;
@@ -55,8 +52,12 @@ pub struct Ingest<'a> {
     /// On a source's first successful poll, only mentions published within this
     /// window alert; older (and undated) ones are stored silently as the baseline.
     pub backfill: Duration,
-    /// Enabled notifier ids: one delivery each per alert.
-    pub notifiers: &'a [String],
+    /// Where a mention's events go (routes, quiet hours) and how its case is
+    /// followed up.
+    pub router: &'a Router<'a>,
+    /// Successful polls in a row without a review before `review.removed`
+    /// (`[triage] removed_after_polls`; 0 turns removal tracking off).
+    pub removed_after_polls: u32,
     pub validators: Option<Validators>,
     pub items_in_document: usize,
     /// Alert on negative mentions that already carry the business's public reply
@@ -80,7 +81,7 @@ pub struct IngestReport {
 }
 
 /// Pending writes over the tree: reads see them, and they are applied as one batch.
-struct Tx<'a> {
+pub(super) struct Tx<'a> {
     tree: &'a sled::Tree,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// What this batch adds to the dedup index, written as one `xl/` entry.
@@ -88,6 +89,57 @@ struct Tx<'a> {
 }
 
 impl<'a> Tx<'a> {
+    pub(super) fn new(tree: &'a sled::Tree) -> Tx<'a> {
+        Tx {
+            tree,
+            writes: BTreeMap::new(),
+            index_log: Vec::new(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.index_log.is_empty()
+    }
+
+    pub(super) fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        self.writes.insert(key.into(), None);
+    }
+
+    /// Keys under `prefix`, as they will be after this batch.
+    pub(super) fn scan_keys(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut keys = std::collections::BTreeSet::new();
+        for kv in self.tree.scan_prefix(prefix) {
+            keys.insert(kv?.0.to_vec());
+        }
+        for (k, v) in self.writes.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if v.is_some() {
+                keys.insert(k.clone());
+            } else {
+                keys.remove(k);
+            }
+        }
+        Ok(keys.into_iter().collect())
+    }
+
+    pub(super) fn case(&self, id: &str) -> Result<Option<crate::case::Case>, StoreError> {
+        self.get_json(&format!("c/{id}"))
+    }
+
+    fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        match self.get(key.as_bytes())? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: key.to_string(),
+                    reason: e.to_string(),
+                }),
+        }
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         if let Some(v) = self.writes.get(key) {
             return Ok(v.clone());
@@ -95,28 +147,19 @@ impl<'a> Tx<'a> {
         Ok(self.tree.get(key)?.map(|v| v.to_vec()))
     }
 
-    fn contains(&self, key: &[u8]) -> Result<bool, StoreError> {
+    pub(super) fn contains(&self, key: &[u8]) -> Result<bool, StoreError> {
         Ok(self.get(key)?.is_some())
     }
 
-    fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+    pub(super) fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         self.writes.insert(key.into(), Some(value.into()));
     }
 
-    fn mention(&self, id: &str) -> Result<Option<Mention>, StoreError> {
-        let key = format!("m/{id}");
-        match self.get(key.as_bytes())? {
-            None => Ok(None),
-            Some(v) => serde_json::from_slice(&v)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    key,
-                    reason: e.to_string(),
-                }),
-        }
+    pub(super) fn mention(&self, id: &str) -> Result<Option<Mention>, StoreError> {
+        self.get_json(&format!("m/{id}"))
     }
 
-    fn into_batch(self) -> sled::Batch {
+    pub(super) fn into_batch(self) -> sled::Batch {
         let mut b = sled::Batch::default();
         for (k, v) in self.writes {
             match v {
@@ -249,6 +292,16 @@ pub fn delivery_id(mention_id: &str, notifier: &str, event: &str) -> String {
     hex_id(&format!("v1|delivery|{mention_id}|{notifier}|{event}"))
 }
 
+/// [`delivery_id`] of a repeated event: `tag` names the repeat (a case's round, a
+/// reminder step); an empty tag gives the plain id.
+pub fn delivery_id_tagged(mention_id: &str, notifier: &str, event: &str, tag: &str) -> String {
+    if tag.is_empty() {
+        delivery_id(mention_id, notifier, event)
+    } else {
+        delivery_id(mention_id, notifier, &format!("{event}#{tag}"))
+    }
+}
+
 /// Point `keys` and `fps` at the mention (with a new text's `sig`): in memory now,
 /// and in the batch's index log entry.
 fn index_mention(
@@ -359,11 +412,9 @@ impl Store {
         items: &mut [Prepared],
         triage: &dyn Fn(&IngestItem) -> Verdict,
     ) -> Result<IngestReport, StoreError> {
-        let mut tx = Tx {
-            tree: &self.tree,
-            writes: BTreeMap::new(),
-            index_log: Vec::new(),
-        };
+        let mut tx = Tx::new(&self.tree);
+        let mut seen = std::collections::HashSet::new();
+        let oldest_published = items.iter().filter_map(|p| p.item.published_at).min();
         let src_key = format!("src/{}", cx.source);
         let mut state: SourceState = match tx.get(src_key.as_bytes())? {
             Some(v) => serde_json::from_slice(&v).unwrap_or_default(),
@@ -408,6 +459,8 @@ impl Store {
             match existing {
                 Some((id, own, mut m)) => {
                     let was_negative = m.negative;
+                    let old_rating = m.rating;
+                    let had_reply = m.reply.is_some();
                     let mut changed = false;
                     // The item the mention was first stored from (a re-poll) may rewrite
                     // it; any other sighting only adds what it knows better.
@@ -505,37 +558,63 @@ impl Store {
                         let new_sig = Some(Sig::of(&new_tokens));
                         index_mention(&mut tx, ix, &id, &[], &new_fps, new_sig);
                         report.revised += 1;
-                        if m.negative
-                            && !was_negative
-                            && alert_allowed(m.published_at.or(Some(m.first_seen)))
-                            && (m.reply.is_none() || cx.alert_answered)
-                        {
-                            report.alerts_queued +=
-                                queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
-                        }
                     } else {
                         report.known += 1;
                     }
+                    if m.negative || was_negative {
+                        let may_alert = alert_allowed(m.published_at.or(Some(m.first_seen)))
+                            && (m.reply.is_none() || cx.alert_answered);
+                        let change = Change {
+                            mention: &m,
+                            was_negative,
+                            old_rating,
+                            reply_appeared: !had_reply && m.reply.is_some(),
+                            may_alert,
+                        };
+                        report.alerts_queued +=
+                            cases::on_change(&mut tx, change, cx.router, cx.now)?;
+                    }
                     tx.insert(format!("m/{id}").into_bytes(), to_json(&m));
+                    seen.insert(id);
                 }
                 None => {
                     let id = std::mem::take(&mut fresh.id);
+                    if fresh.negative
+                        && alert_allowed(fresh.published_at)
+                        && (!fresh.answered || cx.alert_answered)
+                    {
+                        let m: Mention = serde_json::from_slice(&fresh.record).map_err(|e| {
+                            StoreError::Corrupt {
+                                key: format!("m/{id}"),
+                                reason: e.to_string(),
+                            }
+                        })?;
+                        let routing = (cx.router)(&m, cx.now);
+                        report.alerts_queued += cases::open_case(&mut tx, &m, &routing, cx.now)?;
+                    }
                     tx.insert(
                         format!("m/{id}").into_bytes(),
                         std::mem::take(&mut fresh.record),
                     );
                     index_mention(&mut tx, ix, &id, keys, fps, Some(*sig));
                     report.new += 1;
-                    if fresh.negative
-                        && alert_allowed(fresh.published_at)
-                        && (!fresh.answered || cx.alert_answered)
-                    {
-                        report.alerts_queued +=
-                            queue_alerts(&mut tx, &id, cx.notifiers, EVENT_NEGATIVE, cx.now)?;
-                    }
+                    seen.insert(id);
                 }
             }
         }
+
+        report.alerts_queued += cases::track_misses(
+            &mut tx,
+            &PollView {
+                source: cx.source,
+                seen: &seen,
+                items: cx.items_in_document,
+                oldest_published,
+                removed_after_polls: cx.removed_after_polls,
+            },
+            cx.router,
+            cx.now,
+        )?;
 
         state.validators = cx.validators.clone();
         state.baseline_done = true;
@@ -612,43 +691,10 @@ fn near_duplicate(
     Ok(None)
 }
 
-/// Queue `event` for every notifier that has not had it for this mention.
-fn queue_alerts(
-    tx: &mut Tx<'_>,
-    mention_id: &str,
-    notifiers: &[String],
-    event: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let mut n = 0;
-    for notifier in notifiers {
-        let akey = format!("a/{mention_id}/{notifier}/{event}");
-        if tx.contains(akey.as_bytes())? {
-            continue;
-        }
-        let id = delivery_id(mention_id, notifier, event);
-        let d = Delivery {
-            id: id.clone(),
-            notifier: notifier.clone(),
-            event: event.to_string(),
-            mention_id: mention_id.to_string(),
-            created_at: now,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            finished_at: None,
-            detail: Default::default(),
-        };
-        tx.insert(akey.into_bytes(), id.as_bytes());
-        tx.insert(format!("o/{id}").into_bytes(), to_json(&d));
-        n += 1;
-    }
-    Ok(n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::EVENT_NEGATIVE;
 
     fn verdict(item: &IngestItem) -> Verdict {
         let negative = match item.rating {
@@ -694,6 +740,14 @@ mod tests {
                 notifiers: vec!["hook".into(), "mail".into()],
             }
         }
+        fn router(&self) -> impl Fn(&Mention, DateTime<Utc>) -> super::cases::Routing + Sync {
+            let ids = self.notifiers.clone();
+            move |_, _| super::cases::Routing {
+                targets: ids.iter().map(|n| super::cases::Target::now(n)).collect(),
+                ..Default::default()
+            }
+        }
+
         fn ingest(&self, source: &str, items: Vec<IngestItem>) -> IngestReport {
             self.ingest_with(source, items, false)
         }
@@ -705,7 +759,8 @@ mod tests {
                         source,
                         now: Utc::now(),
                         backfill: Duration::from_secs(86400),
-                        notifiers: &self.notifiers,
+                        router: &self.router(),
+                        removed_after_polls: 3,
                         validators: None,
                         items_in_document: 0,
                         alert_answered: false,
@@ -736,7 +791,8 @@ mod tests {
                         source,
                         now: Utc::now(),
                         backfill: Duration::from_secs(7 * 86400),
-                        notifiers: &self.notifiers,
+                        router: &self.router(),
+                        removed_after_polls: 3,
                         validators: None,
                         items_in_document: n,
                         alert_answered,
@@ -836,9 +892,22 @@ mod tests {
         assert!(a.negative);
         assert_eq!(a.reply.unwrap().text, "Sorry! We have sent a replacement.");
 
-        // A reply that appears later is recorded, and it does not alert again.
+        // A reply that appears later is recorded and moves the case to `replied`:
+        // one review.replied per notifier, no second review.negative.
         let r = t.ingest("s", vec![replied("b", "broken on day one")]);
-        assert_eq!((r.known, r.alerts_queued), (1, 0));
+        assert_eq!((r.known, r.alerts_queued), (1, 2));
+        let events: Vec<String> = t
+            .store
+            .pending_deliveries()
+            .unwrap()
+            .into_iter()
+            .map(|d| d.event)
+            .collect();
+        assert_eq!(
+            events.iter().filter(|e| *e == "review.replied").count(),
+            2,
+            "{events:?}"
+        );
         let b = t
             .store
             .mentions(false)
@@ -868,13 +937,19 @@ mod tests {
             "turning negative alerts"
         );
         let r = t.ingest("s", vec![item("a", "replaced, fine now", Some(5.0), 1)]);
-        assert_eq!((r.revised, r.alerts_queued), (1, 0));
+        assert_eq!(
+            (r.revised, r.alerts_queued),
+            (1, 2),
+            "the raised rating resolves the case: review.resolved"
+        );
         let r = t.ingest("s", vec![item("a", "broke again", Some(1.0), 1)]);
         assert_eq!(
             (r.revised, r.alerts_queued),
-            (1, 0),
-            "never a second review.negative per notifier"
+            (1, 2),
+            "negative again: the case reopens with a second review.negative"
         );
+        let r = t.ingest("s", vec![item("a", "broke again", Some(1.0), 1)]);
+        assert_eq!((r.known, r.alerts_queued), (1, 0), "a re-poll adds nothing");
         let ms = t.store.mentions(false).unwrap();
         assert_eq!(ms.len(), 1);
         assert_eq!(ms[0].revision, 4);
@@ -959,14 +1034,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
-            let notifiers = vec!["hook".to_string()];
+            let router = |_: &Mention, _| super::cases::Routing {
+                targets: vec![super::cases::Target::now("hook")],
+                ..Default::default()
+            };
             store
                 .ingest(
                     Ingest {
                         source: "s",
                         now: Utc::now(),
                         backfill: Duration::from_secs(86400),
-                        notifiers: &notifiers,
+                        router: &router,
+                        removed_after_polls: 3,
                         validators: Some(Validators {
                             etag: Some("\"x\"".into()),
                             last_modified: None,

@@ -22,6 +22,7 @@
 //! index (`index.rs`) rebuilt from the `x/` records. Writers are serialized by one mutex:
 //! ingest reads, decides and writes as one step.
 
+mod cases;
 mod index;
 mod ingest;
 mod postings;
@@ -36,6 +37,10 @@ use crate::case::Case;
 use crate::fetch::Validators;
 use crate::mention::Mention;
 
+pub use cases::{
+    CaseOpError, EVENT_ESCALATED, EVENT_NEGATIVE, EVENT_REMINDER, EVENT_REMOVED, EVENT_REPLIED,
+    EVENT_RESOLVED, MIN_ID_PREFIX, Router, Routing, Target, TickReport,
+};
 pub use ingest::{Ingest, IngestItem, IngestReport, PreparedBatch};
 
 /// Version of the key scheme; bump and migrate when keys change.
