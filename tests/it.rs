@@ -269,7 +269,8 @@ async fn edits_revise_the_mention_and_alert_only_when_turning_negative() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["mention"]["title"], "Meh");
 
-    // a: 5 stars -> 1 star (alerts); b: 2 stars -> 5 stars (does not).
+    // a: 5 stars -> 1 star (alerts); b: 2 stars -> 5 stars (no new alert: its case
+    // is resolved, which receivers hear as review.resolved).
     server.ok(
         "/p",
         jsonld_page(&[
@@ -292,9 +293,19 @@ async fn edits_revise_the_mention_and_alert_only_when_turning_negative() {
     );
     env.once().await;
     let got = hooks(&server);
-    assert_eq!(got.len(), 2, "{got:#?}");
-    assert_eq!(got[1]["mention"]["title"], "Broke after a week");
-    assert_eq!(got[1]["mention"]["rating"], 1.0);
+    let negatives: Vec<_> = got
+        .iter()
+        .filter(|h| h["event"] == "review.negative")
+        .collect();
+    assert_eq!(negatives.len(), 2, "{got:#?}");
+    assert_eq!(negatives[1]["mention"]["title"], "Broke after a week");
+    assert_eq!(negatives[1]["mention"]["rating"], 1.0);
+    let resolved: Vec<_> = got
+        .iter()
+        .filter(|h| h["event"] == "review.resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1, "{got:#?}");
+    assert_eq!(resolved[0]["mention"]["title"], "Sorted out");
     let ms = env.mentions().await;
     assert_eq!(ms.len(), 2, "edits are revisions, not new mentions");
     for m in &ms {
@@ -302,7 +313,7 @@ async fn edits_revise_the_mention_and_alert_only_when_turning_negative() {
     }
     // Same content again: nothing new.
     env.once().await;
-    assert_eq!(hooks(&server).len(), 2);
+    assert_eq!(hooks(&server).len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
