@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use crate::case::{Case, CaseState};
 use crate::config::{Config, ConfigError, DEFAULT_PATH, LogFormat};
 use crate::daemon::{self, App};
 use crate::mention::Mention;
@@ -68,6 +69,90 @@ pub enum Command {
     Outbox {
         /// Print JSON instead of a table.
         #[arg(long)]
+        json: bool,
+    },
+    /// List cases (one per negative mention), oldest first.
+    Cases {
+        /// Only cases in these states (comma-separated): open, acknowledged,
+        /// contacted, replied, resolved, ignored; or `active` for every state but
+        /// resolved and ignored.
+        #[arg(long)]
+        state: Option<String>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a case, or show it with its history.
+    Case {
+        #[command(subcommand)]
+        action: CaseCommand,
+    },
+}
+
+/// `reviewradar case <action> ID`: ID is the case id or a unique prefix of it (at
+/// least 6 characters).
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Someone has seen it and owns it.
+    Ack(CaseArgs),
+    /// The customer was reached privately.
+    Contact(CaseArgs),
+    /// The public answer is posted.
+    Reply(CaseArgs),
+    /// Done: the problem is solved.
+    Resolve(CaseArgs),
+    /// Nothing to do (spam, a competitor, not a customer): needs `--note` with the reason.
+    Ignore(CaseArgs),
+    /// Print the case, its mention and its whole history.
+    Show {
+        id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CaseArgs {
+    /// Case id or a unique prefix of it.
+    pub id: String,
+    /// What was done or why.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Who did it (default: $SUDO_USER, else $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// The commands that read or change the store. While the daemon runs it holds the
+/// store, so these are sent to it over its control socket ([`crate::control`]) and
+/// run there; otherwise the CLI opens the store itself. Either way the same code runs.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum StoreCommand {
+    Mentions {
+        negative: bool,
+        json: bool,
+        limit: usize,
+    },
+    Sources {
+        json: bool,
+    },
+    Outbox {
+        json: bool,
+    },
+    Cases {
+        state: Option<String>,
+        json: bool,
+    },
+    CaseAction {
+        action: String,
+        id: String,
+        note: Option<String>,
+        by: String,
+    },
+    CaseShow {
+        id: String,
         json: bool,
     },
 }
@@ -170,86 +255,411 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
             negative,
             json,
             limit,
-        } => {
-            let cfg = load(&cli)?;
+        } => dispatch(
+            &cli,
+            StoreCommand::Mentions {
+                negative: *negative,
+                json: *json,
+                limit: *limit,
+            },
+        ),
+        Command::Sources { json } => dispatch(&cli, StoreCommand::Sources { json: *json }),
+        Command::Outbox { json } => dispatch(&cli, StoreCommand::Outbox { json: *json }),
+        Command::Cases { state, json } => dispatch(
+            &cli,
+            StoreCommand::Cases {
+                state: state.clone(),
+                json: *json,
+            },
+        ),
+        Command::Case { action } => {
+            let cmd = match action {
+                CaseCommand::Show { id, json } => StoreCommand::CaseShow {
+                    id: id.clone(),
+                    json: *json,
+                },
+                CaseCommand::Ack(a)
+                | CaseCommand::Contact(a)
+                | CaseCommand::Reply(a)
+                | CaseCommand::Resolve(a)
+                | CaseCommand::Ignore(a) => StoreCommand::CaseAction {
+                    action: match action {
+                        CaseCommand::Ack(_) => "ack",
+                        CaseCommand::Contact(_) => "contact",
+                        CaseCommand::Reply(_) => "reply",
+                        CaseCommand::Resolve(_) => "resolve",
+                        _ => "ignore",
+                    }
+                    .to_string(),
+                    id: a.id.clone(),
+                    note: a.note.clone(),
+                    by: a.by.clone().unwrap_or_else(default_actor),
+                },
+            };
+            dispatch(&cli, cmd)
+        }
+    }
+}
+
+/// Who is acting: `$SUDO_USER` (the person behind `sudo -u reviewradar`), else
+/// `$USER`, else "cli".
+fn default_actor() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "cli".to_string())
+}
+
+/// Run a store command: in the daemon when one is running, else here.
+fn dispatch(cli: &Cli, cmd: StoreCommand) -> Result<(), Failure> {
+    let cfg = load(cli)?;
+    let resp = crate::control::request(&cfg, &cmd).with_context(|| {
+        format!(
+            "asking the running daemon over {}",
+            crate::control::socket_path(&cfg).display()
+        )
+    })?;
+    let (stdout, result) = match resp {
+        Some(r) => (
+            r.stdout.into_bytes(),
+            match r.error {
+                None if r.code == exit::OK => Ok(()),
+                e => Err(Failure {
+                    code: if r.code == exit::OK {
+                        exit::RUNTIME
+                    } else {
+                        r.code
+                    },
+                    error: anyhow::anyhow!(e.unwrap_or_else(|| "failed".into())),
+                }),
+            },
+        ),
+        None => {
             let store = daemon::open_store(&cfg)?;
+            let mut out = Vec::new();
+            let r = run_store_command(&cfg, &store, &cmd, &mut out);
+            (out, r)
+        }
+    };
+    let mut o = std::io::stdout().lock();
+    ignore_broken_pipe(o.write_all(&stdout).and_then(|_| o.flush()))?;
+    result
+}
+
+/// What the daemon's control socket runs for a request.
+pub fn control_response(
+    cfg: &Config,
+    store: &Store,
+    cmd: &StoreCommand,
+) -> crate::control::Response {
+    let mut out = Vec::new();
+    let r = run_store_command(cfg, store, cmd, &mut out);
+    crate::control::Response {
+        code: r.as_ref().map(|_| exit::OK).unwrap_or_else(|f| f.code),
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        error: r.err().map(|f| format!("{:#}", f.error)),
+    }
+}
+
+/// Run one store command against an open store, writing its output to `out`.
+pub fn run_store_command(
+    cfg: &Config,
+    store: &Store,
+    cmd: &StoreCommand,
+    out: &mut Vec<u8>,
+) -> Result<(), Failure> {
+    match cmd {
+        StoreCommand::Mentions {
+            negative,
+            json,
+            limit,
+        } => {
             let mut ms = store.mentions(*negative).context("reading mentions")?;
             if *limit > 0 {
                 ms.truncate(*limit);
             }
-            let mut out = std::io::stdout().lock();
-            let r = if *json {
-                print_json(&mut out, &ms)
+            if *json {
+                print_json(out, &ms)
             } else {
-                print_table(&mut out, &ms)
-            };
-            ignore_broken_pipe(r)?;
+                print_table(out, &ms)
+            }
+            .context("writing output")?;
             Ok(())
         }
-        Command::Sources { json } => {
-            let cfg = load(&cli)?;
-            let store = daemon::open_store(&cfg)?;
-            let rows = source_rows(&cfg, &store)?;
-            let mut out = std::io::stdout().lock();
-            let r = if *json {
-                print_json(&mut out, &rows)
+        StoreCommand::Sources { json } => {
+            let rows = source_rows(cfg, store)?;
+            if *json {
+                print_json(out, &rows)
             } else {
-                print_sources(&mut out, &rows)
-            };
-            ignore_broken_pipe(r)?;
+                print_sources(out, &rows)
+            }
+            .context("writing output")?;
             Ok(())
         }
-        Command::Outbox { json } => {
-            let cfg = load(&cli)?;
-            let store = daemon::open_store(&cfg)?;
+        StoreCommand::Outbox { json } => {
             let pending = store.pending_deliveries().context("reading the outbox")?;
             let dead = store.dead_deliveries().context("reading the outbox")?;
-            let mut out = std::io::stdout().lock();
-            let r = if *json {
-                serde_json::to_writer_pretty(
-                    &mut out,
-                    &serde_json::json!({"pending": pending, "dead": dead}),
-                )
-                .map_err(json_io)
-                .and_then(|_| writeln!(out))
+            print_outbox(out, &pending, &dead, *json).context("writing output")?;
+            Ok(())
+        }
+        StoreCommand::Cases { state, json } => {
+            let states = parse_states(state.as_deref())?;
+            let mut rows = Vec::new();
+            for c in store.cases().context("reading cases")? {
+                if !states.contains(&c.state) {
+                    continue;
+                }
+                let m = store.mention(&c.id).context("reading a case's mention")?;
+                rows.push(CaseRow {
+                    case: c,
+                    mention: m,
+                });
+            }
+            if *json {
+                print_json(out, &rows)
             } else {
-                (|| {
-                    writeln!(
-                        out,
-                        "{} queued, {} dead-lettered",
-                        pending.len(),
-                        dead.len()
-                    )?;
-                    for d in &pending {
-                        writeln!(
-                            out,
-                            "queued {} {} {} attempts={} next={} {}",
-                            d.id,
-                            d.notifier,
-                            d.event,
-                            d.attempts,
-                            d.next_attempt_at.to_rfc3339(),
-                            d.last_error.as_deref().unwrap_or("")
-                        )?;
-                    }
-                    for d in &dead {
-                        writeln!(
-                            out,
-                            "dead   {} {} {} attempts={} {}",
-                            d.id,
-                            d.notifier,
-                            d.event,
-                            d.attempts,
-                            d.last_error.as_deref().unwrap_or("")
-                        )?;
-                    }
-                    Ok(())
-                })()
+                print_cases(out, &rows, chrono::Utc::now())
+            }
+            .context("writing output")?;
+            Ok(())
+        }
+        StoreCommand::CaseAction {
+            action,
+            id,
+            note,
+            by,
+        } => {
+            let act = crate::case::Action::parse(action).ok_or_else(|| Failure {
+                code: exit::USAGE,
+                error: anyhow::anyhow!("unknown case action {action:?}"),
+            })?;
+            let by = by.trim();
+            let by = if by.is_empty() { "cli" } else { by };
+            let c = store
+                .case_action(id, act, by, note.as_deref(), chrono::Utc::now())
+                .map_err(case_failure)?;
+            writeln!(out, "case {} is now {} (by {by})", c.id, c.state)
+                .context("writing output")?;
+            Ok(())
+        }
+        StoreCommand::CaseShow { id, json } => {
+            let c = store.find_case(id).map_err(case_failure)?;
+            let m = store.mention(&c.id).context("reading the case's mention")?;
+            let row = CaseRow {
+                case: c,
+                mention: m,
             };
-            ignore_broken_pipe(r)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &row)
+                    .map_err(json_io)
+                    .and_then(|_| writeln!(out))
+            } else {
+                print_case(out, &row, chrono::Utc::now())
+            }
+            .context("writing output")?;
             Ok(())
         }
     }
+}
+
+/// A refused transition or an unknown id is the user's mistake (exit 2); a store
+/// error is a runtime failure.
+fn case_failure(e: crate::store::CaseOpError) -> Failure {
+    let code = match e {
+        crate::store::CaseOpError::Case(_) => exit::USAGE,
+        crate::store::CaseOpError::Store(_) => exit::RUNTIME,
+    };
+    Failure {
+        code,
+        error: e.into(),
+    }
+}
+
+fn parse_states(spec: Option<&str>) -> Result<Vec<CaseState>, Failure> {
+    let Some(spec) = spec else {
+        return Ok(CaseState::ALL.to_vec());
+    };
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.eq_ignore_ascii_case("active") {
+            out.extend(CaseState::ALL.iter().filter(|s| !s.is_closed()));
+            continue;
+        }
+        match CaseState::parse(part) {
+            Some(s) => out.push(s),
+            None => {
+                return Err(Failure {
+                    code: exit::USAGE,
+                    error: anyhow::anyhow!(
+                        "--state: unknown state {part:?}; expected open, acknowledged, contacted, replied, resolved, ignored or active"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A case with its mention, as `cases --json` prints it.
+#[derive(serde::Serialize)]
+struct CaseRow {
+    #[serde(flatten)]
+    case: Case,
+    mention: Option<Mention>,
+}
+
+/// "3d 4h", "5h 10m", "12m": the two largest units.
+fn age(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else {
+        format!("{m}m")
+    }
+}
+
+fn headline(m: Option<&Mention>) -> String {
+    let Some(m) = m else {
+        return "(mention missing)".into();
+    };
+    let mut head = m.title.clone().unwrap_or_default();
+    if head.trim().is_empty() {
+        head = m.text.clone();
+    }
+    head.chars().filter(|c| !c.is_control()).take(60).collect()
+}
+
+fn print_cases(
+    out: &mut impl Write,
+    rows: &[CaseRow],
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<12} {:<12} {:>8}  {:<20} {:>6}  {:<12} TITLE",
+        "CASE", "STATE", "AGE", "SOURCE", "RATING", "LAST BY"
+    )?;
+    for r in rows {
+        let c = &r.case;
+        let rating = match r.mention.as_ref().map(|m| (m.rating, m.rating_max)) {
+            Some((Some(x), Some(max))) => format!(
+                "{}/{}",
+                crate::classify::rating::num(x),
+                crate::classify::rating::num(max)
+            ),
+            Some((Some(x), None)) => crate::classify::rating::num(x),
+            _ => "-".into(),
+        };
+        let last_by = c.history.last().map(|t| t.actor.as_str()).unwrap_or("-");
+        writeln!(
+            out,
+            "{:<12} {:<12} {:>8}  {:<20} {:>6}  {:<12} {}",
+            crate::mention::cut(&c.id, 12),
+            c.state.as_str(),
+            age((now - c.opened_at).num_seconds()),
+            crate::mention::cut(&c.source, 20),
+            rating,
+            crate::mention::cut(last_by, 12),
+            headline(r.mention.as_ref())
+        )?;
+    }
+    writeln!(out, "{} cases", rows.len())
+}
+
+fn print_case(
+    out: &mut impl Write,
+    r: &CaseRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<()> {
+    let c = &r.case;
+    writeln!(out, "case     {}", c.id)?;
+    writeln!(
+        out,
+        "state    {} (round {}, open {})",
+        c.state,
+        c.round,
+        age((now - c.opened_at).num_seconds())
+    )?;
+    writeln!(out, "source   {} ({})", c.source, c.platform)?;
+    if !c.routes.is_empty() {
+        writeln!(out, "routes   {}", c.routes.join(", "))?;
+    }
+    if let Some(m) = &r.mention {
+        if let Some(u) = &m.url {
+            writeln!(out, "url      {u}")?;
+        }
+        writeln!(out, "review   {}", headline(Some(m)))?;
+    }
+    writeln!(out, "history")?;
+    for t in &c.history {
+        writeln!(
+            out,
+            "  {}  {:<12} by {}{}{}",
+            t.at.format("%Y-%m-%d %H:%M:%SZ"),
+            t.to.as_str(),
+            t.actor,
+            t.event
+                .as_deref()
+                .map(|e| format!(" [{e}]"))
+                .unwrap_or_default(),
+            t.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+fn print_outbox(
+    out: &mut impl Write,
+    pending: &[crate::store::Delivery],
+    dead: &[crate::store::Delivery],
+    json: bool,
+) -> std::io::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"pending": pending, "dead": dead}),
+        )
+        .map_err(json_io)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "{} queued, {} dead-lettered",
+        pending.len(),
+        dead.len()
+    )?;
+    for d in pending {
+        writeln!(
+            out,
+            "queued {} {} {} attempts={} next={} {}",
+            d.id,
+            d.notifier,
+            d.event,
+            d.attempts,
+            d.next_attempt_at.to_rfc3339(),
+            d.last_error.as_deref().unwrap_or("")
+        )?;
+    }
+    for d in dead {
+        writeln!(
+            out,
+            "dead   {} {} {} attempts={} {}",
+            d.id,
+            d.notifier,
+            d.event,
+            d.attempts,
+            d.last_error.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
 }
 
 /// One line of `reviewradar sources`.

@@ -456,6 +456,20 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
         let token = shutdown.clone();
         tracker.spawn(async move { outbox_loop(app, token).await });
     }
+    {
+        let path = crate::control::socket_path(&app.cfg);
+        let cfg = app.cfg.clone();
+        let store = app.store.clone();
+        let handle: Arc<
+            dyn Fn(crate::cli::StoreCommand) -> crate::control::Response + Send + Sync,
+        > = Arc::new(move |cmd| crate::cli::control_response(&cfg, &store, &cmd));
+        let token = shutdown.clone();
+        tracker.spawn(async move {
+            if let Err(e) = crate::control::serve(path.clone(), handle, token).await {
+                error!(socket = %path.display(), error = %e, "Cannot serve the control socket; `reviewradar cases` and `case` will not reach this daemon.");
+            }
+        });
+    }
     tracker.close();
     shutdown.cancelled().await;
     info!(grace = %humantime::format_duration(app.cfg.daemon.shutdown_grace), "Shutting down.");

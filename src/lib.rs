@@ -25,6 +25,7 @@ pub mod case;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod fetch;
 pub mod mention;

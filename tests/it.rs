@@ -2783,3 +2783,162 @@ async fn check_config_names_preset_ids_credentials_and_keys() {
         out.stderr
     );
 }
+
+/// A negative mention opens a case; people move it with `case` while the daemon
+/// runs (over its control socket) and after it stopped (on the store directly);
+/// every step is stored with time, actor and note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_are_followed_from_alert_to_resolved_with_and_without_the_daemon() {
+    let server = Server::start().await;
+    serve_one_complaint(&server);
+    server.route("/hook", Reply::Status(200, vec![]));
+    let env = Env::new(&format!(
+        "{}\n{}",
+        feed_source("f", &server.url("/feed.xml")),
+        hook_config(&server, None)
+    ));
+    env.once().await;
+    let o = env.run(&["cases", "--json"]).await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(cases.len(), 1, "{}", o.stdout);
+    assert_eq!(cases[0]["state"], "open");
+    assert_eq!(cases[0]["mention"]["title"], "Scam");
+    let id = cases[0]["id"].as_str().unwrap().to_string();
+    let prefix = &id[..8];
+
+    // With the daemon running (it holds the store), commands go through its socket.
+    let mut child = env.command(&["run"]).spawn().unwrap();
+    let socket = env.dir.path().join("state/control.sock");
+    let start = Instant::now();
+    while !socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "control socket appears"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let o = env
+        .run(&[
+            "case",
+            "ack",
+            prefix,
+            "--by",
+            "anna",
+            "--note",
+            "looking into it",
+        ])
+        .await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert_eq!(
+        o.stdout.trim(),
+        format!("case {id} is now acknowledged (by anna)")
+    );
+    let o = env.run(&["cases", "--state", "acknowledged"]).await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(
+        o.stdout.contains(&id[..12]) && o.stdout.contains("anna"),
+        "{}",
+        o.stdout
+    );
+    let o = env.run(&["case", "ack", prefix]).await;
+    assert_eq!(o.code, Some(2), "a repeated step is refused");
+    assert!(o.stderr.contains("is already acknowledged"), "{}", o.stderr);
+    let o = env
+        .run(&[
+            "case",
+            "contact",
+            prefix,
+            "--by",
+            "anna",
+            "--note",
+            "phoned, refund sent",
+        ])
+        .await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let o = env.run(&["case", "nonsense", prefix]).await;
+    assert_eq!(o.code, Some(2));
+
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!socket.exists(), "the socket is removed on shutdown");
+
+    // Without the daemon the CLI opens the store itself.
+    let o = env.run(&["case", "ack", prefix]).await;
+    assert_eq!(o.code, Some(2));
+    assert!(
+        o.stderr.contains("cannot go back to acknowledged"),
+        "{}",
+        o.stderr
+    );
+    let o = env
+        .run(&[
+            "case",
+            "reply",
+            prefix,
+            "--by",
+            "ben",
+            "--note",
+            "answered publicly",
+        ])
+        .await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let o = env.run(&["case", "resolve", prefix, "--by", "ben"]).await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let o = env.run(&["case", "ignore", prefix]).await;
+    assert_eq!(o.code, Some(2), "a closed case stays closed");
+    let o = env.run(&["case", "show", prefix, "--json"]).await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let case: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let steps: Vec<(String, String, String)> = case["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["to"].as_str().unwrap().to_string(),
+                t["actor"].as_str().unwrap().to_string(),
+                t["note"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("open".into(), "platform".into(), "".into()),
+            (
+                "acknowledged".into(),
+                "anna".into(),
+                "looking into it".into()
+            ),
+            (
+                "contacted".into(),
+                "anna".into(),
+                "phoned, refund sent".into()
+            ),
+            ("replied".into(), "ben".into(), "answered publicly".into()),
+            ("resolved".into(), "ben".into(), "".into()),
+        ]
+    );
+    for k in [
+        "acknowledged_at",
+        "contacted_at",
+        "replied_at",
+        "resolved_at",
+    ] {
+        assert!(case[k].is_string(), "{k} recorded");
+    }
+    let o = env.run(&["case", "show", prefix]).await;
+    eprintln!("{}", o.stdout);
+    assert!(o.stdout.contains("state    resolved"), "{}", o.stdout);
+    let o = env.run(&["cases", "--state", "bogus"]).await;
+    assert_eq!(o.code, Some(2));
+}
