@@ -584,6 +584,80 @@ impl Store {
     }
 }
 
+/// Event name of a digest delivery (its content is stored under `dgd/<delivery id>`).
+pub const EVENT_DIGEST: &str = "digest";
+
+impl Store {
+    /// The end of the last period a digest notifier was sent (or, before its first
+    /// digest, when the daemon first saw it).
+    pub fn digest_mark(&self, notifier: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.get_json(format!("dg/{notifier}").as_bytes())
+    }
+
+    /// Start counting a new digest notifier's first period at `at` (once).
+    pub fn init_digest_mark(&self, notifier: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let key = format!("dg/{notifier}");
+        if self.tree.get(key.as_bytes())?.is_none() {
+            self.tree.insert(key.as_bytes(), to_json(&at))?;
+        }
+        Ok(())
+    }
+
+    /// Close a digest period: queue `payload` (the serialized digest) for `notifier`
+    /// when given, and move its mark to `period_end`, in one batch. Returns whether a
+    /// delivery was queued (not when one for this period already was, or when
+    /// `payload` is None because there was nothing to say).
+    pub fn close_digest_period(
+        &self,
+        notifier: &str,
+        period_end: DateTime<Utc>,
+        payload: Option<(String, Vec<u8>)>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tx = Tx::new(&self.tree);
+        let mut queued = false;
+        if let Some((id, body)) = payload {
+            let okey = format!("o/{id}");
+            let done = ["done/", "d/"].iter().any(|p| {
+                self.tree
+                    .contains_key(format!("{p}{id}").as_bytes())
+                    .unwrap_or(false)
+            });
+            if !tx.contains(okey.as_bytes())? && !done {
+                let d = Delivery {
+                    id: id.clone(),
+                    notifier: notifier.to_string(),
+                    event: EVENT_DIGEST.to_string(),
+                    mention_id: String::new(),
+                    created_at: now,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                    finished_at: None,
+                    detail: EventDetail::default(),
+                };
+                tx.insert(format!("dgd/{id}").into_bytes(), body);
+                tx.insert(okey.into_bytes(), to_json(&d));
+                queued = true;
+            }
+        }
+        tx.insert(format!("dg/{notifier}").into_bytes(), to_json(&period_end));
+        self.tree.apply_batch(tx.into_batch())?;
+        self.db.flush()?;
+        Ok(queued)
+    }
+
+    /// The stored content of a queued digest delivery.
+    pub fn digest_payload(&self, delivery_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree
+            .get(format!("dgd/{delivery_id}").as_bytes())?
+            .map(|v| v.to_vec()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

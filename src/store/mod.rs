@@ -38,8 +38,8 @@ use crate::fetch::Validators;
 use crate::mention::Mention;
 
 pub use cases::{
-    CaseOpError, EVENT_ESCALATED, EVENT_NEGATIVE, EVENT_REMINDER, EVENT_REMOVED, EVENT_REPLIED,
-    EVENT_RESOLVED, MIN_ID_PREFIX, Router, Routing, Target, TickReport,
+    CaseOpError, EVENT_DIGEST, EVENT_ESCALATED, EVENT_NEGATIVE, EVENT_REMINDER, EVENT_REMOVED,
+    EVENT_REPLIED, EVENT_RESOLVED, MIN_ID_PREFIX, Router, Routing, Target, TickReport,
 };
 pub use ingest::{Ingest, IngestItem, IngestReport, PreparedBatch};
 
@@ -447,6 +447,9 @@ impl Store {
         }
         let mut b = sled::Batch::default();
         b.remove(format!("o/{}", d.id).as_bytes());
+        if d.event == EVENT_DIGEST {
+            b.remove(format!("dgd/{}", d.id).as_bytes());
+        }
         b.insert(format!("{to}{}", d.id).as_bytes(), to_json(&d));
         self.tree.apply_batch(b)?;
         Ok(())
