@@ -162,6 +162,13 @@ impl App {
                         s.new_last = 0;
                     })
                     .map_err(|e| store_failure(&id, e))?;
+                let queued = self
+                    .store
+                    .unchanged_poll(&id, now, REMOVED_AFTER_POLLS, &*self.router)
+                    .map_err(|e| store_failure(&id, e))?;
+                if queued > 0 {
+                    self.outbox_wake.notify_one();
+                }
                 debug!("Not modified.");
                 Ok(PollSummary::NotModified)
             }

@@ -2942,3 +2942,146 @@ async fn cases_are_followed_from_alert_to_resolved_with_and_without_the_daemon()
     let o = env.run(&["cases", "--state", "bogus"]).await;
     assert_eq!(o.code, Some(2));
 }
+
+/// A review API whose answer changes between polls: the reply appears, the rating
+/// goes up and down, and the review disappears. Each change reaches the webhook as
+/// its event, once, and the case follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_changes_move_the_case_and_send_their_events() {
+    let server = Server::start().await;
+    server.route("/hook", Reply::Status(200, vec![]));
+    let today = chrono::Utc::now().to_rfc3339();
+    let older = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let api = |reviews: &[(&str, u32, Option<&str>)]| {
+        let data: Vec<serde_json::Value> = reviews
+            .iter()
+            .map(|(id, stars, reply)| {
+                serde_json::json!({
+                    "id": id, "stars": stars, "headline": format!("Review {id}"),
+                    "body": format!("Order {id}: the parcel came late and the box was dented."),
+                    "created_at": if *id == "r1" { &older } else { &today },
+                    "reply": reply.map(|t| serde_json::json!({"text": t, "created_at": today})),
+                })
+            })
+            .collect();
+        serde_json::json!({ "data": data }).to_string()
+    };
+    let source = format!(
+        "[sources.api]\ntype = \"json\"\nurl = \"{}\"\ninterval = \"1m\"\nplatform = \"reviews_api\"\nitems = \"/data\"\n[sources.api.fields]\nid = \"/id\"\ntitle = \"/headline\"\ntext = \"/body\"\nrating = \"/stars\"\ndate = \"/created_at\"\nreply = \"/reply/text\"\nreply_date = \"/reply/created_at\"\n",
+        server.url("/reviews")
+    );
+    let env = Env::new(&format!("{source}\n{}", hook_config(&server, None)));
+    let events = |server: &Server| -> Vec<(String, String)> {
+        hooks(server)
+            .iter()
+            .map(|h| {
+                (
+                    h["event"].as_str().unwrap().to_string(),
+                    h["mention"]["title"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let case_of = |cases: &[serde_json::Value], title: &str| -> serde_json::Value {
+        cases
+            .iter()
+            .find(|c| c["mention"]["title"] == title)
+            .cloned()
+            .unwrap_or_else(|| panic!("no case for {title}: {cases:#?}"))
+    };
+
+    // Two negative reviews: two alerts, two open cases.
+    server.ok(
+        "/reviews",
+        api(&[("r1", 1, None), ("r2", 2, None), ("r3", 5, None)]),
+        "application/json",
+    );
+    env.once().await;
+    let mut first = events(&server);
+    first.sort();
+    assert_eq!(
+        first,
+        [
+            ("review.negative".to_string(), "Review r1".to_string()),
+            ("review.negative".to_string(), "Review r2".to_string())
+        ]
+    );
+
+    // The shop answers r1 publicly; r2's customer raises the rating to 4.
+    server.ok(
+        "/reviews",
+        api(&[
+            ("r1", 1, Some("Sorry, refund sent.")),
+            ("r2", 4, None),
+            ("r3", 5, None),
+        ]),
+        "application/json",
+    );
+    env.once().await;
+    let got = events(&server);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.contains(&("review.replied".into(), "Review r1".into())));
+    assert!(got.contains(&("review.resolved".into(), "Review r2".into())));
+    let resolved = hooks(&server)
+        .into_iter()
+        .find(|h| h["event"] == "review.resolved")
+        .unwrap();
+    assert_eq!(resolved["mention"]["rating"], 4.0);
+    let cs = cases_json(&env).await;
+    assert_eq!(case_of(&cs, "Review r1")["state"], "replied");
+    assert_eq!(case_of(&cs, "Review r2")["state"], "resolved");
+
+    // r2 drops back to 1 star: the case reopens with a second review.negative.
+    server.ok(
+        "/reviews",
+        api(&[
+            ("r1", 1, Some("Sorry, refund sent.")),
+            ("r2", 1, None),
+            ("r3", 5, None),
+        ]),
+        "application/json",
+    );
+    env.once().await;
+    let got = events(&server);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert_eq!(
+        got.iter()
+            .filter(|e| **e == ("review.negative".to_string(), "Review r2".to_string()))
+            .count(),
+        2
+    );
+    let cs = cases_json(&env).await;
+    assert_eq!(case_of(&cs, "Review r2")["state"], "open");
+    assert_eq!(case_of(&cs, "Review r2")["round"], 2);
+
+    // r1 vanishes (its page still reaches back to its date): removed after 3 polls,
+    // not before. The page keeps r2 and r3 and an older review, so it reaches back.
+    server.ok(
+        "/reviews",
+        api(&[("r2", 1, None), ("r3", 5, None), ("r0", 5, None)]).replace(
+            &format!("\"created_at\":\"{today}\",\"headline\":\"Review r0\""),
+            "\"created_at\":\"2020-01-01T00:00:00Z\",\"headline\":\"Review r0\"",
+        ),
+        "application/json",
+    );
+    env.once().await;
+    env.once().await;
+    assert_eq!(events(&server).len(), 5, "not on the first misses");
+    env.once().await;
+    let got = events(&server);
+    assert_eq!(got.len(), 6, "{got:?}");
+    assert_eq!(got[5], ("review.removed".into(), "Review r1".into()));
+    let removed = hooks(&server)
+        .into_iter()
+        .find(|h| h["event"] == "review.removed")
+        .unwrap();
+    assert_eq!(removed["delivery_id"].as_str().unwrap().len(), 32);
+    env.once().await;
+    assert_eq!(events(&server).len(), 6, "once");
+}
+
+async fn cases_json(env: &Env) -> Vec<serde_json::Value> {
+    let o = env.run(&["cases", "--json"]).await;
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    serde_json::from_str::<Vec<serde_json::Value>>(&o.stdout).unwrap()
+}

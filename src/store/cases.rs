@@ -360,8 +360,26 @@ pub(super) fn track_misses(
         if !reached {
             continue;
         }
+        queued += count_miss(tx, &mut case, &m, poll.removed_after_polls, router, now)?;
+    }
+    Ok(queued)
+}
+
+/// One more poll without the review: record it, and report the review removed when
+/// `removed_after_polls` is reached.
+fn count_miss(
+    tx: &mut Tx<'_>,
+    case: &mut Case,
+    m: &Mention,
+    removed_after_polls: u32,
+    router: &Router<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let id = m.id.as_str();
+    let mut queued = 0;
+    {
         case.misses += 1;
-        if case.misses >= poll.removed_after_polls {
+        if case.misses >= removed_after_polls {
             case.removed_at = Some(now);
             case.history.push(Transition {
                 at: now,
@@ -374,14 +392,14 @@ pub(super) fn track_misses(
                 )),
                 event: Some(EVENT_REMOVED.to_string()),
             });
-            let routing = router(&m, now);
+            let routing = router(m, now);
             let detail = EventDetail {
                 missed_polls: Some(case.misses),
                 ..Default::default()
             };
             queued += queue_event(
                 tx,
-                &id,
+                id,
                 &routing.targets,
                 EVENT_REMOVED,
                 &round_tag(case.round),
@@ -389,12 +407,45 @@ pub(super) fn track_misses(
                 now,
             )?;
         }
-        save_case(tx, &case);
+        save_case(tx, case);
     }
     Ok(queued)
 }
 
 impl Store {
+    /// A poll answered "not modified": the document is the one of the last full
+    /// poll, so every open case of the source already missing from it misses once
+    /// more (a review is not kept alive by a 304).
+    pub fn unchanged_poll(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+        removed_after_polls: u32,
+        router: &Router<'_>,
+    ) -> Result<usize, StoreError> {
+        if removed_after_polls == 0 {
+            return Ok(0);
+        }
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tx = Tx::new(&self.tree);
+        let prefix = format!("co/{source}/");
+        let mut queued = 0;
+        for k in tx.scan_keys(prefix.as_bytes())? {
+            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            let (Some(mut case), Some(m)) = (tx.case(&id)?, tx.mention(&id)?) else {
+                continue;
+            };
+            if case.misses == 0 || case.removed_at.is_some() {
+                continue;
+            }
+            queued += count_miss(&mut tx, &mut case, &m, removed_after_polls, router, now)?;
+        }
+        if !tx.is_empty() {
+            self.tree.apply_batch(tx.into_batch())?;
+        }
+        Ok(queued)
+    }
+
     /// Every case, oldest first.
     pub fn cases(&self) -> Result<Vec<Case>, StoreError> {
         let mut v: Vec<Case> = self.scan_json(b"c/")?;
