@@ -1142,6 +1142,10 @@ mod tests {
             "to",
             "secret_file",
             "secret_env",
+            // Message formats and digests.
+            "templates_dir",
+            "digest",
+            "digest_send_empty",
             // Source types and their options.
             "jsonld",
             "html",
