@@ -1,15 +1,16 @@
 //! Email notifier (lettre, async SMTP).
 //!
-//! One message per alert to all configured recipients: a subject a person can triage
-//! from, `Message-ID: <{delivery_id}@reviewradar>` so a resend is recognizable, and a
-//! multipart/alternative body rendered from the templates compiled into the binary
-//! (`templates/alert.txt`, `templates/alert.html`; HTML is autoescaped).
+//! One message per alert (or digest) to all configured recipients: a subject a
+//! person can triage from, `Message-ID: <{delivery_id}@reviewradar>` so a resend is
+//! recognizable, and a multipart/alternative body in the notifier's language,
+//! rendered from the built-in templates or the notifier's `templates_dir`
+//! ([`super::templates`]; HTML is autoescaped).
 //!
 //! Transport by URL scheme: `smtp://` plain (loopback relays, port 25),
 //! `smtp+starttls://` STARTTLS required (587), `smtps://` implicit TLS (465).
 
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -19,22 +20,18 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use minijinja::{Environment, UndefinedBehavior};
-use serde::Serialize;
 use tracing::debug;
 use url::{Host, Url};
 
-use super::{Alert, DeliveryError, Notifier};
+use super::digest::Digest;
+use super::message::{self, header_text};
+use super::{Alert, DeliveryError, Language, Notifier, TemplateError, Templates};
 use crate::config::Secret;
-use crate::mention::Mention;
+
+pub use super::message::SUBJECT_MAX;
 
 /// Header carrying the delivery id, as on webhooks.
 pub const DELIVERY_HEADER: &str = "X-ReviewRadar-Delivery";
-
-/// Longest subject, in characters.
-const SUBJECT_MAX: usize = 140;
-/// Longest excerpt of the review text used when a mention has no title.
-const SUBJECT_EXCERPT_MAX: usize = 80;
 
 /// Sends each alert as one email to every recipient.
 pub struct EmailNotifier {
@@ -45,6 +42,8 @@ pub struct EmailNotifier {
     relay: String,
     timeout: Duration,
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    language: Language,
+    templates: Arc<Templates>,
 }
 
 impl fmt::Debug for EmailNotifier {
@@ -56,6 +55,7 @@ impl fmt::Debug for EmailNotifier {
             .field("from", &self.from.to_string())
             .field("to", &self.to.len())
             .field("timeout", &self.timeout)
+            .field("language", &self.language)
             .finish_non_exhaustive()
     }
 }
@@ -151,28 +151,91 @@ impl EmailNotifier {
             ),
             timeout,
             transport: builder.build(),
+            language: Language::En,
+            templates: Templates::builtin(),
         })
+    }
+
+    /// Write messages in `language` (default: English).
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// Render with `templates` (default: the built-in ones).
+    pub fn with_templates(mut self, templates: Arc<Templates>) -> Self {
+        self.templates = templates;
+        self
     }
 
     /// The message for `alert`, exactly as it will be sent.
     pub fn message(&self, alert: &Alert) -> Result<Message, DeliveryError> {
-        let fatal = |what: &str, e: &dyn fmt::Display| DeliveryError::Fatal {
-            reason: format!("{what}: {e}"),
-        };
-        let r = render(alert).map_err(|e| fatal("cannot render the email", &e))?;
+        let r = render_with(self.language, &self.templates, alert).map_err(|e| {
+            DeliveryError::Fatal {
+                reason: format!("cannot render the email: {e}"),
+            }
+        })?;
+        self.build_message(r, &alert.delivery_id)
+    }
+
+    /// The message for `digest`, exactly as it will be sent.
+    pub fn digest_message(&self, digest: &Digest) -> Result<Message, DeliveryError> {
+        let r = super::digest::render(self.language, &self.templates, digest).map_err(|e| {
+            DeliveryError::Fatal {
+                reason: format!("cannot render the digest: {e}"),
+            }
+        })?;
+        self.build_message(r, &digest.delivery_id)
+    }
+
+    fn build_message(&self, r: Rendered, delivery_id: &str) -> Result<Message, DeliveryError> {
         let mut b = Message::builder().from(self.from.clone());
         for t in &self.to {
             b = b.to(t.clone());
         }
         b.subject(r.subject)
-            .message_id(Some(message_id(&alert.delivery_id)))
+            .message_id(Some(message_id(delivery_id)))
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str(DELIVERY_HEADER),
-                header_text(&alert.delivery_id, 200),
+                header_text(delivery_id, 200),
             ))
             .date_now()
             .multipart(MultiPart::alternative_plain_html(r.text, r.html))
-            .map_err(|e| fatal("cannot build the email", &e))
+            .map_err(|e| DeliveryError::Fatal {
+                reason: format!("cannot build the email: {e}"),
+            })
+    }
+
+    /// Hand `msg` to the relay, within the timeout.
+    async fn send(&self, msg: Message, delivery_id: &str) -> Result<(), DeliveryError> {
+        let started = Instant::now();
+        let result = tokio::time::timeout(self.timeout, self.transport.send(msg)).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let outcome = match result {
+            Err(_) => Err(DeliveryError::Retry {
+                reason: format!("{}: timed out after {:?}", self.relay, self.timeout),
+                retry_after: None,
+            }),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify(&self.relay, &e)),
+        };
+        match &outcome {
+            Ok(()) => debug!(
+                notifier = %self.id,
+                delivery_id = %delivery_id,
+                recipients = self.to.len(),
+                elapsed_ms,
+                "Email accepted by the relay."
+            ),
+            Err(e) => debug!(
+                notifier = %self.id,
+                delivery_id = %delivery_id,
+                elapsed_ms,
+                error = %e,
+                "Email attempt failed."
+            ),
+        }
+        outcome
     }
 }
 
@@ -191,34 +254,12 @@ impl Notifier for EmailNotifier {
 
     async fn deliver(&self, alert: &Alert) -> Result<(), DeliveryError> {
         let msg = self.message(alert)?;
-        let started = Instant::now();
-        let result = tokio::time::timeout(self.timeout, self.transport.send(msg)).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        let outcome = match result {
-            Err(_) => Err(DeliveryError::Retry {
-                reason: format!("{}: timed out after {:?}", self.relay, self.timeout),
-                retry_after: None,
-            }),
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(classify(&self.relay, &e)),
-        };
-        match &outcome {
-            Ok(()) => debug!(
-                notifier = %self.id,
-                delivery_id = %alert.delivery_id,
-                recipients = self.to.len(),
-                elapsed_ms,
-                "Email accepted by the relay."
-            ),
-            Err(e) => debug!(
-                notifier = %self.id,
-                delivery_id = %alert.delivery_id,
-                elapsed_ms,
-                error = %e,
-                "Email attempt failed."
-            ),
-        }
-        outcome
+        self.send(msg, &alert.delivery_id).await
+    }
+
+    async fn deliver_digest(&self, digest: &Digest) -> Result<(), DeliveryError> {
+        let msg = self.digest_message(digest)?;
+        self.send(msg, &digest.delivery_id).await
     }
 }
 
@@ -268,7 +309,7 @@ pub fn message_id(delivery_id: &str) -> String {
     format!("<{local}@reviewradar>")
 }
 
-/// The rendered parts of one alert email.
+/// The rendered parts of one email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub subject: String,
@@ -276,158 +317,29 @@ pub struct Rendered {
     pub html: String,
 }
 
-static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    // The name decides autoescaping: `.html` is HTML-escaped, `.txt` is not.
-    env.add_template("alert.txt", include_str!("templates/alert.txt"))
-        .expect("alert.txt compiles");
-    env.add_template("alert.html", include_str!("templates/alert.html"))
-        .expect("alert.html compiles");
-    env
-});
-
-#[derive(Serialize)]
-struct View<'a> {
-    subject: &'a str,
-    event: &'a str,
-    delivery_id: &'a str,
-    mention_id: &'a str,
-    revision: u32,
-    platform: &'a str,
-    source: &'a str,
-    rating: Option<String>,
-    /// Title and author are one-line fields: line breaks in them are folded.
-    title: Option<String>,
-    author: Option<String>,
-    published: Option<String>,
-    lang: Option<&'a str>,
-    url: Option<&'a str>,
-    /// `url` when it is http(s) and so safe to put in an `href`.
-    link: Option<&'a str>,
-    text: &'a str,
-    text_lines: Vec<&'a str>,
-    score: String,
-    reasons: &'a [String],
-    /// The business's public reply, when the platform already shows one.
-    reply: Option<&'a str>,
-    reply_at: Option<String>,
+/// Subject, text and HTML body for `alert`, in English with the built-in templates.
+pub fn render(alert: &Alert) -> Result<Rendered, TemplateError> {
+    render_with(Language::En, &Templates::builtin(), alert)
 }
 
-/// Subject, text and HTML body for `alert`.
-pub fn render(alert: &Alert) -> Result<Rendered, minijinja::Error> {
-    let m = &alert.mention;
-    let subject = subject(alert);
-    let url = nonblank(m.url.as_deref());
-    let link = url.filter(|u| Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
-    let text = m.text.trim_end();
-    let ctx = View {
-        subject: &subject,
-        event: &alert.event,
-        delivery_id: &alert.delivery_id,
-        mention_id: &m.id,
-        revision: m.revision,
-        platform: &m.platform,
-        source: &m.source,
-        rating: rating_label(m),
-        title: nonblank(m.title.as_deref()).map(one_line),
-        author: nonblank(m.author.as_deref()).map(one_line),
-        published: m
-            .published_at
-            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-        lang: nonblank(m.lang.as_deref()),
-        url,
-        link,
-        text: if text.trim().is_empty() {
-            "(no text)"
-        } else {
-            text
-        },
-        text_lines: text.lines().collect(),
-        score: format!("{:.2}", m.score),
-        reasons: &m.reasons,
-        reply: m.reply.as_ref().map(|r| r.text.trim()),
-        reply_at: m
-            .reply
-            .as_ref()
-            .and_then(|r| r.at)
-            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-    };
-    let text = TEMPLATES.get_template("alert.txt")?.render(&ctx)?;
-    let html = TEMPLATES.get_template("alert.html")?.render(&ctx)?;
+/// Subject, text and HTML body for `alert` in `lang` with `templates`.
+pub fn render_with(
+    lang: Language,
+    templates: &Templates,
+    alert: &Alert,
+) -> Result<Rendered, TemplateError> {
+    let v = message::alert_view(lang, alert);
+    let subject = header_text(&templates.render("alert_subject.txt", &v)?, SUBJECT_MAX);
     Ok(Rendered {
         subject,
-        text,
-        html,
+        text: templates.render("alert.txt", &v)?,
+        html: templates.render("alert.html", &v)?,
     })
 }
 
-fn nonblank(s: Option<&str>) -> Option<&str> {
-    s.filter(|s| !s.trim().is_empty())
-}
-
-/// `[reviewradar] 1/5 ★ trustpilot: <title or first words>`, or
-/// `[reviewradar] negative mention on <platform>: ...` without a rating. One line,
-/// no control characters, at most 140 characters.
+/// The English subject of `alert` (see [`message::subject`]).
 pub fn subject(alert: &Alert) -> String {
-    let m = &alert.mention;
-    let platform = header_text(&m.platform, 40);
-    let what = m
-        .title
-        .as_deref()
-        .map(|t| header_text(t, SUBJECT_MAX))
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| header_text(&m.text, SUBJECT_EXCERPT_MAX));
-    let what = if what.is_empty() {
-        "(no text)".to_string()
-    } else {
-        what
-    };
-    let head = match rating_label(m) {
-        Some(r) => format!("[reviewradar] {r} ★ {platform}"),
-        None => format!("[reviewradar] negative mention on {platform}"),
-    };
-    truncate(&format!("{head}: {what}"), SUBJECT_MAX)
-}
-
-/// "1/5", "2.5/10", or "1" when the scale is unknown.
-fn rating_label(m: &Mention) -> Option<String> {
-    let r = m.rating.filter(|r| r.is_finite())?;
-    Some(match m.rating_max.filter(|x| x.is_finite()) {
-        Some(max) => format!("{r}/{max}"),
-        None => format!("{r}"),
-    })
-}
-
-/// Control characters to spaces, whitespace folded: for one-line fields.
-fn one_line(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    crate::mention::fold_whitespace(&cleaned)
-}
-
-/// Safe for a header: control characters (CR, LF, tabs, ...) become spaces,
-/// whitespace is folded, and the result is cut to `max` characters.
-fn header_text(s: &str, max: usize) -> String {
-    truncate(&one_line(s), max)
-}
-
-/// Cut to at most `max` characters, at a word boundary when one is near, adding `…`.
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if cut[..i].chars().count() >= max * 2 / 3 => &cut[..i],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end())
+    message::subject(Language::En, alert)
 }
 
 #[cfg(test)]
@@ -437,6 +349,8 @@ mod tests {
 
     use chrono::{TimeZone, Utc};
     use mailin_embedded::{Handler, Response, Server, response};
+
+    use crate::mention::Mention;
 
     use super::*;
 
@@ -539,6 +453,122 @@ mod tests {
             r.text
                 .contains("<script>alert(1)</script>\n<img src=x onerror=alert(2)>")
         );
+    }
+
+    /// Each event in English and one other language, with its case and history.
+    #[test]
+    fn golden_events_with_case() {
+        use crate::alert::message::samples::alert;
+        let b = Templates::builtin();
+        for (event, lang, name) in [
+            ("review.reminder", Language::En, "reminder.en"),
+            ("review.reminder", Language::De, "reminder.de"),
+            ("review.resolved", Language::En, "resolved.en"),
+            ("review.resolved", Language::Fr, "resolved.fr"),
+        ] {
+            let r = render_with(lang, &b, &alert(event)).unwrap();
+            golden(&format!("{name}.subject"), &format!("{}\n", r.subject));
+            golden(&format!("{name}.txt"), &r.text);
+            golden(&format!("{name}.html"), &r.html);
+        }
+    }
+
+    #[test]
+    fn golden_digests() {
+        use crate::alert::digest::{render, samples};
+        let b = Templates::builtin();
+        for (d, lang, name) in [
+            (samples::digest(), Language::En, "digest.en"),
+            (samples::digest(), Language::De, "digest.de"),
+            (samples::empty(), Language::En, "digest-empty.en"),
+        ] {
+            let r = render(lang, &b, &d).unwrap();
+            golden(&format!("{name}.subject"), &format!("{}\n", r.subject));
+            golden(&format!("{name}.txt"), &r.text);
+            golden(&format!("{name}.html"), &r.html);
+        }
+        let r = render(Language::En, &b, &samples::digest()).unwrap();
+        // Review text in a digest is escaped too.
+        assert!(
+            r.html
+                .contains("Waited 40 minutes &lt;b&gt;for&lt;&#x2f;b&gt;"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("<b>for"));
+    }
+
+    /// Every event renders in every language, with every placeholder filled and
+    /// nothing left in English that has a translation.
+    #[test]
+    fn every_event_renders_in_every_language() {
+        use crate::alert::message::{EVENTS, samples::alert};
+        let b = Templates::builtin();
+        let mut n = 0;
+        for e in EVENTS {
+            let en = render_with(Language::En, &b, &alert(e)).unwrap();
+            for lang in Language::ALL {
+                let r = render_with(lang, &b, &alert(e)).unwrap();
+                for part in [&r.subject, &r.text, &r.html] {
+                    for name in [
+                        "{platform}",
+                        "{age}",
+                        "{step}",
+                        "{n}",
+                        "{source}",
+                        "{score}",
+                        "{old}",
+                        "{actor}",
+                    ] {
+                        assert!(
+                            !part.contains(name),
+                            "{e} {lang}: {name} unfilled in\n{part}"
+                        );
+                    }
+                }
+                if lang != Language::En {
+                    let headline = en.text.lines().next().unwrap();
+                    assert!(!r.text.contains(headline), "{e} {lang}: English headline");
+                    if e != "review.negative" {
+                        // (A rated negative's subject has no words to translate.)
+                        assert_ne!(r.subject, en.subject, "{e} {lang}");
+                    }
+                }
+                n += 1;
+            }
+            let mut d = crate::alert::digest::samples::digest();
+            d.delivery_id = e.into();
+            for lang in Language::ALL {
+                crate::alert::digest::render(lang, &b, &d).unwrap();
+            }
+        }
+        assert_eq!(n, 36);
+    }
+
+    #[tokio::test]
+    async fn delivers_a_digest_over_real_smtp() {
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let url = smtp_server(Collector {
+            inbox: inbox.clone(),
+            ..Default::default()
+        });
+        let n = email_notifier(&url, &["ops@example.com"]).with_language(Language::De);
+        let d = crate::alert::digest::samples::digest();
+        n.deliver_digest(&d).await.unwrap();
+        let got = inbox.lock().unwrap().clone();
+        assert_eq!(got.len(), 1);
+        let data = &got[0].data;
+        assert!(
+            data.contains("Message-ID: <dg-2026-03-03-ops-mail@reviewradar>\r\n"),
+            "{data}"
+        );
+        assert!(
+            data.contains("X-ReviewRadar-Delivery: dg-2026-03-03-ops-mail\r\n"),
+            "{data}"
+        );
+        let r = crate::alert::digest::render(Language::De, &Templates::builtin(), &d).unwrap();
+        assert_eq!(part(data, "text/plain").replace("\r\n", "\n"), r.text);
+        assert_eq!(part(data, "text/html").replace("\r\n", "\n"), r.html);
     }
 
     #[test]

@@ -1,24 +1,40 @@
 //! Alert delivery: the notifier trait, the webhook/email notifiers, and the outbox
 //! worker that drains the store's queue with per-notifier retries.
+//!
+//! What a message says lives beside the transports: [`message`] (headline, subject
+//! and next step of each event type), [`i18n`] (the languages), [`templates`] (the
+//! email templates and their overrides), [`chat`] (Slack, Teams, Discord and
+//! Mattermost bodies) and [`digest`] (schedules and the digest message).
 
+pub mod chat;
+pub mod digest;
 pub mod email;
 pub mod file;
+pub mod i18n;
+pub mod message;
 pub mod outbox;
+pub mod templates;
 pub mod webhook;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::case::Case;
+use crate::case::{Case, CaseState};
 use crate::config::{NotifierConfig, NotifierKind, Secret};
 use crate::mention::Mention;
 
 pub use crate::store::EventDetail;
+pub use chat::WebhookFormat;
+pub use digest::{CaseItem, Digest, Figure, Schedule};
 pub use email::EmailNotifier;
+pub use i18n::Language;
+pub use templates::{TemplateError, Templates};
 pub use webhook::WebhookNotifier;
 
 /// One queued delivery of one event about one mention to one notifier.
@@ -53,6 +69,18 @@ pub trait Notifier: Send + Sync {
     fn id(&self) -> &str;
     /// Deliver one alert. `Ok` only when the receiver accepted it.
     async fn deliver(&self, alert: &Alert) -> Result<(), DeliveryError>;
+    /// Deliver one digest. `Ok` only when the receiver accepted it.
+    async fn deliver_digest(&self, digest: &Digest) -> Result<(), DeliveryError> {
+        let _ = digest;
+        Err(DeliveryError::Fatal {
+            reason: format!("notifier {}: this notifier cannot send digests", self.id()),
+        })
+    }
+}
+
+/// Timestamps in the JSON contract: RFC 3339, seconds, `Z`.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The `mention` object of the webhook contract.
@@ -82,50 +110,119 @@ pub struct ReplyPayload<'a> {
     pub at: Option<String>,
 }
 
-/// The webhook body: `{"event", "delivery_id", "mention": {...}}`.
+impl<'a> MentionPayload<'a> {
+    pub fn new(m: &'a Mention) -> Self {
+        MentionPayload {
+            id: &m.id,
+            source: &m.source,
+            platform: &m.platform,
+            url: m.url.as_deref(),
+            author: m.author.as_deref(),
+            title: m.title.as_deref(),
+            text: &m.text,
+            rating: m.rating,
+            rating_max: m.rating_max,
+            published_at: m.published_at.map(rfc3339),
+            lang: m.lang.as_deref(),
+            negative: m.negative,
+            score: m.score,
+            reasons: &m.reasons,
+            reply: m.reply.as_ref().map(|r| ReplyPayload {
+                text: &r.text,
+                at: r.at.map(rfc3339),
+            }),
+        }
+    }
+}
+
+/// The `case` object of the webhook contract (null when the mention has no case).
+#[derive(Debug, Serialize)]
+pub struct CasePayload<'a> {
+    /// Same as the mention id.
+    pub id: &'a str,
+    pub state: CaseState,
+    pub opened_at: String,
+    /// 1, plus one for each time the platform reopened the case.
+    pub round: u32,
+    /// First time each milestone was reached (null until then).
+    pub acknowledged_at: Option<String>,
+    pub contacted_at: Option<String>,
+    pub replied_at: Option<String>,
+    pub resolved_at: Option<String>,
+    /// Set once the review was reported removed from its source.
+    pub removed_at: Option<String>,
+    pub history: Vec<TransitionPayload<'a>>,
+}
+
+/// One step of a case's history: `from` is null for the opening step.
+#[derive(Debug, Serialize)]
+pub struct TransitionPayload<'a> {
+    pub at: String,
+    pub from: Option<CaseState>,
+    pub to: CaseState,
+    pub actor: &'a str,
+    pub note: Option<&'a str>,
+    pub event: Option<&'a str>,
+}
+
+impl<'a> CasePayload<'a> {
+    pub fn new(c: &'a Case) -> Self {
+        CasePayload {
+            id: &c.id,
+            state: c.state,
+            opened_at: rfc3339(c.opened_at),
+            round: c.round,
+            acknowledged_at: c.acknowledged_at.map(rfc3339),
+            contacted_at: c.contacted_at.map(rfc3339),
+            replied_at: c.replied_at.map(rfc3339),
+            resolved_at: c.resolved_at.map(rfc3339),
+            removed_at: c.removed_at.map(rfc3339),
+            history: c
+                .history
+                .iter()
+                .map(|h| TransitionPayload {
+                    at: rfc3339(h.at),
+                    from: h.from,
+                    to: h.to,
+                    actor: &h.actor,
+                    note: h.note.as_deref(),
+                    event: h.event.as_deref(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The webhook body: `{"event", "delivery_id", "mention": {...}, "case": {...} |
+/// null, "details": {...}}`. The first three keys are the original contract; `case`
+/// and `details` were added after them.
 #[derive(Debug, Serialize)]
 pub struct Payload<'a> {
     pub event: &'a str,
     pub delivery_id: &'a str,
     pub mention: MentionPayload<'a>,
+    pub case: Option<CasePayload<'a>>,
+    /// The event's facts ([`EventDetail`]); `{}` when it has none.
+    pub details: &'a EventDetail,
 }
 
 impl<'a> Payload<'a> {
     pub fn new(alert: &'a Alert) -> Self {
-        let m = &alert.mention;
         Payload {
             event: &alert.event,
             delivery_id: &alert.delivery_id,
-            mention: MentionPayload {
-                id: &m.id,
-                source: &m.source,
-                platform: &m.platform,
-                url: m.url.as_deref(),
-                author: m.author.as_deref(),
-                title: m.title.as_deref(),
-                text: &m.text,
-                rating: m.rating,
-                rating_max: m.rating_max,
-                published_at: m
-                    .published_at
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                lang: m.lang.as_deref(),
-                negative: m.negative,
-                score: m.score,
-                reasons: &m.reasons,
-                reply: m.reply.as_ref().map(|r| ReplyPayload {
-                    text: &r.text,
-                    at: r
-                        .at
-                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                }),
-            },
+            mention: MentionPayload::new(&alert.mention),
+            case: alert.case.as_ref().map(CasePayload::new),
+            details: &alert.detail,
         }
     }
 }
 
 /// Build the notifier `notifiers.<id>` describes, loading its secret from the
-/// configured `*_file` or `*_env` key. Errors name the notifier id and the key.
+/// configured `*_file` or `*_env` key and its templates from `templates_dir`.
+/// Errors name the notifier id and the key. The same notifier sends alerts
+/// ([`Notifier::deliver`]) and, for `digest` notifiers, digests
+/// ([`Notifier::deliver_digest`]).
 pub fn build(
     id: &str,
     cfg: &NotifierConfig,
@@ -148,14 +245,17 @@ pub fn build(
                 .from
                 .as_deref()
                 .ok_or_else(|| anyhow!("{}: required for an email notifier", key("from")))?;
-            Ok(Box::new(EmailNotifier::new(
-                id,
-                smtp,
-                password,
-                from,
-                &cfg.to,
-                cfg.timeout,
-            )?))
+            let templates = match &cfg.templates_dir {
+                Some(dir) => Arc::new(
+                    Templates::load(dir).with_context(|| key("templates_dir").to_string())?,
+                ),
+                None => Templates::builtin(),
+            };
+            Ok(Box::new(
+                EmailNotifier::new(id, smtp, password, from, &cfg.to, cfg.timeout)?
+                    .with_language(cfg.language.unwrap_or_default())
+                    .with_templates(templates),
+            ))
         }
         NotifierKind::Webhook => {
             let secret = load_secret(
@@ -168,13 +268,11 @@ pub fn build(
                 .url
                 .clone()
                 .ok_or_else(|| anyhow!("{}: required for a webhook notifier", key("url")))?;
-            Ok(Box::new(WebhookNotifier::new(
-                id,
-                url,
-                secret,
-                cfg.timeout,
-                user_agent,
-            )?))
+            Ok(Box::new(
+                WebhookNotifier::new(id, url, secret, cfg.timeout, user_agent)?
+                    .with_format(cfg.format.unwrap_or_default())
+                    .with_language(cfg.language.unwrap_or_default()),
+            ))
         }
         NotifierKind::File => {
             let path = cfg

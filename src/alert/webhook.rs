@@ -1,10 +1,14 @@
 //! Webhook notifier: signed JSON POST.
 //!
-//! The body is `serde_json::to_vec(&Payload::new(alert))`, a public contract. Each
-//! request carries `X-ReviewRadar-Delivery` and `X-ReviewRadar-Event`, and, when a
-//! secret is configured, `X-ReviewRadar-Signature: sha256=<hex HMAC-SHA256 of the raw
-//! body>`. Redirects are never followed. 2xx is success; 408, 429, 5xx, timeouts and
-//! connection errors are retried (honouring `Retry-After`); any other status is fatal.
+//! With `format = "json"` (the default) the body is
+//! `serde_json::to_vec(&Payload::new(alert))`, a public contract (a digest:
+//! [`DigestPayload`]); `slack`, `teams`, `discord` and `mattermost` send that
+//! platform's incoming-webhook body instead ([`super::chat`]). Whatever the format,
+//! each request carries `X-ReviewRadar-Delivery` and `X-ReviewRadar-Event`, and, when
+//! a secret is configured, `X-ReviewRadar-Signature: sha256=<hex HMAC-SHA256 of the
+//! raw body>` over the exact bytes sent. Redirects are never followed. 2xx is
+//! success; 408, 429, 5xx, timeouts and connection errors are retried (honouring
+//! `Retry-After`); any other status is fatal.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +22,10 @@ use sha2::Sha256;
 use tracing::debug;
 use url::Url;
 
-use super::{Alert, DeliveryError, Notifier, Payload};
+use super::chat::{self, WebhookFormat};
+use super::digest::{Digest, DigestPayload};
+use super::message::EVENT_DIGEST;
+use super::{Alert, DeliveryError, Language, Notifier, Payload};
 use crate::config::Secret;
 
 /// Header carrying the delivery id (stable across retries; receivers dedupe on it).
@@ -41,6 +48,9 @@ pub struct WebhookNotifier {
     secret: Option<Secret>,
     timeout: Duration,
     client: reqwest::Client,
+    format: WebhookFormat,
+    /// The language of the chat formats' text.
+    language: Language,
 }
 
 impl std::fmt::Debug for WebhookNotifier {
@@ -50,6 +60,8 @@ impl std::fmt::Debug for WebhookNotifier {
             .field("id", &self.id)
             .field("receiver", &self.receiver)
             .field("signed", &self.secret.is_some())
+            .field("format", &self.format)
+            .field("language", &self.language)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -89,6 +101,42 @@ impl WebhookNotifier {
             secret,
             timeout,
             client,
+            format: WebhookFormat::Json,
+            language: Language::En,
+        })
+    }
+
+    /// Send bodies in `format` (default: the JSON contract).
+    pub fn with_format(mut self, format: WebhookFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Write the chat formats' text in `language` (default: English).
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// The exact body sent for `alert`.
+    pub fn body(&self, alert: &Alert) -> Result<Vec<u8>, DeliveryError> {
+        let encoded = match self.format {
+            WebhookFormat::Json => serde_json::to_vec(&Payload::new(alert)),
+            f => serde_json::to_vec(&chat::body(f, &chat::alert_card(self.language, alert))),
+        };
+        encoded.map_err(|e| DeliveryError::Fatal {
+            reason: format!("cannot encode the payload: {e}"),
+        })
+    }
+
+    /// The exact body sent for `digest`.
+    pub fn digest_body(&self, digest: &Digest) -> Result<Vec<u8>, DeliveryError> {
+        let encoded = match self.format {
+            WebhookFormat::Json => serde_json::to_vec(&DigestPayload::new(digest)),
+            f => serde_json::to_vec(&chat::body(f, &chat::digest_card(self.language, digest))),
+        };
+        encoded.map_err(|e| DeliveryError::Fatal {
+            reason: format!("cannot encode the digest: {e}"),
         })
     }
 }
@@ -108,15 +156,30 @@ impl Notifier for WebhookNotifier {
     }
 
     async fn deliver(&self, alert: &Alert) -> Result<(), DeliveryError> {
-        let body = serde_json::to_vec(&Payload::new(alert)).map_err(|e| DeliveryError::Fatal {
-            reason: format!("cannot encode the payload: {e}"),
-        })?;
+        let body = self.body(alert)?;
+        self.post(body, &alert.delivery_id, &alert.event).await
+    }
+
+    async fn deliver_digest(&self, digest: &Digest) -> Result<(), DeliveryError> {
+        let body = self.digest_body(digest)?;
+        self.post(body, &digest.delivery_id, EVENT_DIGEST).await
+    }
+}
+
+impl WebhookNotifier {
+    /// POST `body` with the contract headers, signed when a secret is set.
+    async fn post(
+        &self,
+        body: Vec<u8>,
+        delivery_id: &str,
+        event: &str,
+    ) -> Result<(), DeliveryError> {
         let mut req = self
             .client
             .post(self.url.clone())
             .header(CONTENT_TYPE, "application/json")
-            .header(DELIVERY_HEADER, &alert.delivery_id)
-            .header(EVENT_HEADER, &alert.event);
+            .header(DELIVERY_HEADER, delivery_id)
+            .header(EVENT_HEADER, event);
         if let Some(secret) = &self.secret {
             req = req.header(SIGNATURE_HEADER, sign(secret.expose().as_bytes(), &body));
         }
@@ -129,7 +192,7 @@ impl Notifier for WebhookNotifier {
                 let err = self.request_error(e);
                 debug!(
                     notifier = %self.id,
-                    delivery_id = %alert.delivery_id,
+                    delivery_id = %delivery_id,
                     elapsed_ms,
                     error = %err,
                     "Webhook attempt failed."
@@ -140,7 +203,7 @@ impl Notifier for WebhookNotifier {
         let status = resp.status();
         debug!(
             notifier = %self.id,
-            delivery_id = %alert.delivery_id,
+            delivery_id = %delivery_id,
             status = status.as_u16(),
             elapsed_ms,
             "Webhook attempt answered."
@@ -172,9 +235,7 @@ impl Notifier for WebhookNotifier {
             Utc::now(),
         ))
     }
-}
 
-impl WebhookNotifier {
     fn request_error(&self, e: reqwest::Error) -> DeliveryError {
         let timed_out = e.is_timeout();
         let builder = e.is_builder();
@@ -460,9 +521,116 @@ mod tests {
                 "score": -0.9,
                 "reasons": ["rating 1/5 <= 2"],
                 "reply": null
-            }
+            },
+            "case": null,
+            "details": {}
         });
         assert_eq!(got, want);
+        // The original keys come first, in their original order and bytes.
+        let raw = String::from_utf8(req.body).unwrap();
+        assert!(
+            raw.starts_with("{\"event\":\"review.negative\",\"delivery_id\":\"d-0001\",\"mention\":{\"id\":\"ab12\","),
+            "{raw}"
+        );
+        assert!(
+            raw.ends_with(",\"reply\":null},\"case\":null,\"details\":{}}"),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn body_carries_case_and_details() {
+        let a = crate::alert::message::samples::alert("review.reminder");
+        let v = serde_json::to_value(Payload::new(&a)).unwrap();
+        assert_eq!(
+            v["details"],
+            serde_json::json!({"step": 2, "reminder": "unanswered", "open_for_secs": 29100})
+        );
+        assert_eq!(
+            v["case"],
+            serde_json::json!({
+                "id": "5e8a1c0d2b4f6a79",
+                "state": "acknowledged",
+                "opened_at": "2026-03-02T08:00:00Z",
+                "round": 1,
+                "acknowledged_at": "2026-03-02T09:30:00Z",
+                "contacted_at": null,
+                "replied_at": null,
+                "resolved_at": null,
+                "removed_at": null,
+                "history": [
+                    {"at": "2026-03-02T08:00:00Z", "from": null, "to": "open", "actor": "platform", "note": null, "event": "review.negative"},
+                    {"at": "2026-03-02T09:30:00Z", "from": "open", "to": "acknowledged", "actor": "anna", "note": "calling her today", "event": null}
+                ]
+            })
+        );
+        let r = crate::alert::message::samples::alert("review.resolved");
+        let v = serde_json::to_value(Payload::new(&r)).unwrap();
+        assert_eq!(
+            v["details"],
+            serde_json::json!({"old_rating": 1.0, "new_rating": 4.0})
+        );
+        assert_eq!(v["case"]["state"], "resolved");
+        assert_eq!(v["case"]["resolved_at"], "2026-03-03T10:00:00Z");
+    }
+
+    /// Every format goes out with the same headers, and the signature is over the
+    /// exact bytes received.
+    #[tokio::test]
+    async fn every_format_is_signed_over_the_exact_body() {
+        for format in WebhookFormat::ALL {
+            let (url, mut rx) =
+                receiver("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                    .await;
+            let n = notifier(url, Some("s3cret"), Duration::from_secs(5))
+                .with_format(format)
+                .with_language(Language::Nl);
+            let a = crate::alert::message::samples::alert("review.escalated");
+            n.deliver(&a).await.unwrap();
+            let req = rx.recv().await.unwrap();
+            assert_eq!(req.body, n.body(&a).unwrap(), "{format:?}");
+            assert_eq!(req.headers["content-type"], "application/json");
+            assert_eq!(req.headers["x-reviewradar-delivery"], "d-escalated");
+            assert_eq!(req.headers["x-reviewradar-event"], "review.escalated");
+            assert_eq!(
+                req.headers["x-reviewradar-signature"],
+                sign(b"s3cret", &req.body),
+                "{format:?}"
+            );
+            let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+            match format {
+                WebhookFormat::Json => assert_eq!(v["event"], "review.escalated"),
+                WebhookFormat::Slack => assert!(v["blocks"].is_array()),
+                WebhookFormat::Teams => assert_eq!(v["type"], "message"),
+                WebhookFormat::Discord => assert!(v["embeds"].is_array()),
+                WebhookFormat::Mattermost => assert!(v["attachments"].is_array()),
+            }
+            if format != WebhookFormat::Json {
+                let text = serde_json::to_string(&v).unwrap();
+                assert!(text.contains("Geëscaleerd"), "{format:?}: {text}");
+            }
+
+            // A digest: same headers, event "digest".
+            let d = crate::alert::digest::samples::digest();
+            n.deliver_digest(&d).await.unwrap();
+            let req = rx.recv().await.unwrap();
+            assert_eq!(req.body, n.digest_body(&d).unwrap());
+            assert_eq!(req.headers["x-reviewradar-event"], "digest");
+            assert_eq!(
+                req.headers["x-reviewradar-delivery"],
+                "dg-2026-03-03-ops-mail"
+            );
+            assert_eq!(
+                req.headers["x-reviewradar-signature"],
+                sign(b"s3cret", &req.body)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+            if format == WebhookFormat::Json {
+                assert_eq!(v["event"], "digest");
+                assert_eq!(v["delivery_id"], "dg-2026-03-03-ops-mail");
+                assert_eq!(v["digest"]["open_cases"].as_array().unwrap().len(), 3);
+            }
+        }
     }
 
     #[tokio::test]

@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+
+use crate::alert::{Language, Schedule, WebhookFormat};
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use url::Url;
 
@@ -217,9 +219,26 @@ pub struct NotifierConfig {
     pub url: Option<Url>,
     pub secret_file: Option<PathBuf>,
     pub secret_env: Option<String>,
+    /// Webhook body: `json` (the reviewradar contract, default), `slack`, `teams`,
+    /// `discord` or `mattermost` (that platform's incoming-webhook shape).
+    pub format: Option<WebhookFormat>,
     // --- file ---
     /// File that alerts are appended to as JSON Lines (relative to the config file).
     pub path: Option<PathBuf>,
+    // --- messages (email, webhook) ---
+    /// Language of email and chat messages: `en` (default), `de`, `es`, `nl`, `et`, `fr`.
+    pub language: Option<Language>,
+    /// Email: directory of template overrides (`alert.txt`, `alert.html`,
+    /// `alert_subject.txt`, `digest.txt`, `digest.html`, `digest_subject.txt`);
+    /// missing files fall back to the built-in ones. Relative to the config file.
+    pub templates_dir: Option<PathBuf>,
+    // --- digests ---
+    /// Send one digest on this schedule instead of a message per alert: `hourly`,
+    /// `daily HH:MM [Area/City]`, `weekly DAY HH:MM [Area/City]` (zone default UTC).
+    pub digest: Option<Schedule>,
+    /// Send a digest even when there is nothing to say (default false).
+    #[serde(default)]
+    pub digest_send_empty: bool,
     /// Per-attempt timeout for the delivery.
     #[serde(default = "default_delivery_timeout", with = "duration")]
     pub timeout: Duration,
@@ -496,9 +515,14 @@ impl Config {
             cfg.daemon.state_dir = base.join(&cfg.daemon.state_dir);
         }
         for n in cfg.notifiers.values_mut() {
-            for p in [&mut n.path, &mut n.password_file, &mut n.secret_file]
-                .into_iter()
-                .flatten()
+            for p in [
+                &mut n.path,
+                &mut n.password_file,
+                &mut n.secret_file,
+                &mut n.templates_dir,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if p.is_relative() {
                     *p = base.join(&*p);
@@ -586,6 +610,20 @@ impl Config {
                     },
                 );
             }
+            let kind = match n.kind {
+                NotifierKind::Email => "email",
+                NotifierKind::Webhook => "webhook",
+                NotifierKind::File => "file",
+            };
+            if n.kind != NotifierKind::Webhook {
+                foreign(n.format.is_some(), "format", kind);
+            }
+            if n.kind != NotifierKind::Email {
+                foreign(n.templates_dir.is_some(), "templates_dir", kind);
+            }
+            if n.kind == NotifierKind::File {
+                foreign(n.language.is_some(), "language", kind);
+            }
             match n.kind {
                 NotifierKind::File => {
                     foreign(n.url.is_some(), "url", "file");
@@ -666,6 +704,13 @@ impl Config {
                         n.password_file.as_deref(),
                         n.password_env.as_deref(),
                     );
+                    // Templates load (and are test-rendered) now, so a mistake in
+                    // one is reported here, naming the file, not at the first alert.
+                    if let Some(dir) = &n.templates_dir
+                        && let Err(e) = crate::alert::Templates::load(dir)
+                    {
+                        p.push(spans.problem(k("templates_dir"), e.to_string()));
+                    }
                 }
                 NotifierKind::Webhook => {
                     match &n.url {
@@ -724,6 +769,18 @@ impl Config {
             {
                 w.push(format!(
                     "sources.{id}.url: sends its secret to a remote host over plain http"
+                ));
+            }
+        }
+        for (id, n) in &self.notifiers {
+            if n.digest_send_empty && n.digest.is_none() {
+                w.push(format!(
+                    "notifiers.{id}.digest_send_empty: has no effect without `digest`"
+                ));
+            }
+            if n.language.is_some() && n.kind == NotifierKind::Webhook && n.format.is_none() {
+                w.push(format!(
+                    "notifiers.{id}.language: the JSON format has no text to translate; set `format` to a chat format, or drop `language`"
                 ));
             }
         }
@@ -915,6 +972,115 @@ mod tests {
         );
     }
 
+    const HOOK: &str =
+        "[notifiers.chat]\ntype = \"webhook\"\nurl = \"https://hooks.example.com/x\"\n";
+    const MAIL: &str = "[notifiers.mail]\ntype = \"email\"\nsmtp = \"smtp://127.0.0.1\"\nfrom = \"rr@example.com\"\nto = [\"ops@example.com\"]\n";
+
+    #[test]
+    fn message_keys_parse() {
+        let c = load(&format!(
+            "{HOOK}format = \"discord\"\nlanguage = \"et\"\ndigest = \"daily 08:00 Europe/Berlin\"\n\n{MAIL}language = \"fr\"\ndigest = \"hourly\"\ndigest_send_empty = true\n"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let chat = &c.notifiers["chat"];
+        assert_eq!(chat.format, Some(WebhookFormat::Discord));
+        assert_eq!(chat.language, Some(Language::Et));
+        assert_eq!(
+            chat.digest.unwrap().to_string(),
+            "daily 08:00 Europe/Berlin"
+        );
+        assert!(!chat.digest_send_empty);
+        let mail = &c.notifiers["mail"];
+        assert_eq!(mail.digest, Some(Schedule::Hourly));
+        assert!(mail.digest_send_empty);
+        assert_eq!(mail.format, None);
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    }
+
+    #[test]
+    fn message_key_errors_name_the_key() {
+        let p = problems(&format!("{HOOK}format = \"telegram\"\n")).join("\n");
+        assert!(
+            p.contains("notifiers.chat.format: unknown variant `telegram`"),
+            "{p}"
+        );
+        let p = problems(&format!("{HOOK}language = \"pt\"\n")).join("\n");
+        assert!(
+            p.contains("notifiers.chat.language: unknown variant `pt`"),
+            "{p}"
+        );
+        let p = problems(&format!("{HOOK}digest = \"daily 25:00\"\n")).join("\n");
+        assert!(
+            p.contains("notifiers.chat.digest: \"daily 25:00\": \"25:00\" is not a time of day"),
+            "{p}"
+        );
+        let p = problems(&format!("{MAIL}format = \"slack\"\n")).join("\n");
+        assert!(
+            p.contains("notifiers.mail.format: not a key of a email notifier"),
+            "{p}"
+        );
+        let p = problems(&format!("{HOOK}templates_dir = \"t\"\n")).join("\n");
+        assert!(
+            p.contains("notifiers.chat.templates_dir: not a key of a webhook notifier"),
+            "{p}"
+        );
+        let p = problems(
+            "[notifiers.f]\ntype = \"file\"\npath = \"a.jsonl\"\nlanguage = \"de\"\nformat = \"json\"\n",
+        )
+        .join("\n");
+        assert!(
+            p.contains("notifiers.f.language: not a key of a file notifier"),
+            "{p}"
+        );
+        assert!(
+            p.contains("notifiers.f.format: not a key of a file notifier"),
+            "{p}"
+        );
+        // A file notifier may send digests.
+        load("[notifiers.f]\ntype = \"file\"\npath = \"a.jsonl\"\ndigest = \"weekly fri 17:00\"\n")
+            .unwrap();
+    }
+
+    #[test]
+    fn templates_dir_is_relative_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::create_dir(dir.path().join("mail-templates")).unwrap();
+        std::fs::write(&path, format!("{MAIL}templates_dir = \"mail-templates\"\n")).unwrap();
+        let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.notifiers["mail"].templates_dir.as_deref(),
+            Some(dir.path().join("mail-templates").as_path())
+        );
+        let bad = dir.path().join("mail-templates/alert.html");
+        std::fs::write(&bad, "<p>{{ headline }</p>\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "notifiers.mail.templates_dir: {}: syntax error",
+                bad.display()
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pointless_message_keys_warn() {
+        let c = load(&format!(
+            "{HOOK}language = \"de\"\n\n{MAIL}digest_send_empty = true\n"
+        ))
+        .unwrap();
+        let w = c.warnings().join("\n");
+        assert!(
+            w.contains("notifiers.chat.language: the JSON format"),
+            "{w}"
+        );
+        assert!(
+            w.contains("notifiers.mail.digest_send_empty: has no effect"),
+            "{w}"
+        );
+    }
+
     #[test]
     fn short_remote_interval_warns_but_is_accepted() {
         let c = load(
@@ -976,6 +1142,10 @@ mod tests {
             "to",
             "secret_file",
             "secret_env",
+            // Message formats and digests.
+            "templates_dir",
+            "digest",
+            "digest_send_empty",
             // Source types and their options.
             "jsonld",
             "html",
