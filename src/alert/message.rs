@@ -12,14 +12,11 @@ use super::{Alert, EventDetail, Language};
 use crate::case::{Case, CaseState};
 use crate::mention::Mention;
 
-pub const EVENT_NEGATIVE: &str = "review.negative";
-pub const EVENT_REPLIED: &str = "review.replied";
-pub const EVENT_RESOLVED: &str = "review.resolved";
-pub const EVENT_REMOVED: &str = "review.removed";
-pub const EVENT_REMINDER: &str = "review.reminder";
-pub const EVENT_ESCALATED: &str = "review.escalated";
-/// The event name of a digest (webhook header and JSON body).
-pub const EVENT_DIGEST: &str = "digest";
+/// The event names (the store queues them; defined once, in [`crate::store`]).
+pub use crate::store::{
+    EVENT_DIGEST, EVENT_ESCALATED, EVENT_NEGATIVE, EVENT_REMINDER, EVENT_REMOVED, EVENT_REPLIED,
+    EVENT_RESOLVED,
+};
 
 /// Every alert event type, in lifecycle order.
 pub const EVENTS: [&str; 6] = [
