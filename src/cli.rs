@@ -227,10 +227,11 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
                 eprintln!("warning: {w}");
             }
             println!(
-                "{}: OK ({} sources, {} notifiers)",
+                "{}: OK ({} sources, {} notifiers, {} routes)",
                 cli.config.display(),
                 cfg.sources.len(),
-                cfg.notifiers.len()
+                cfg.notifiers.len(),
+                cfg.routes.len()
             );
             Ok(())
         }
