@@ -80,7 +80,11 @@ fn window_within_a_day_in_utc() {
         q.hold_until(utc(2026, 6, 1, 9, 0)),
         Some(utc(2026, 6, 1, 17, 0))
     );
-    assert_eq!(q.hold_until(utc(2026, 6, 1, 17, 0)), None, "end is exclusive");
+    assert_eq!(
+        q.hold_until(utc(2026, 6, 1, 17, 0)),
+        None,
+        "end is exclusive"
+    );
 }
 
 #[test]
@@ -203,9 +207,18 @@ fn triage_defaults_and_keys() {
 fn triage_problems_name_their_keys() {
     // Serde stops at the first bad key of a table: one load each.
     for (line, want) in [
-        ("remind_after = \"soon\"", "triage.remind_after: invalid duration"),
-        ("escalate_after = \"-1h\"", "triage.escalate_after: invalid duration"),
-        ("route_mode = \"some\"", "triage.route_mode: unknown variant"),
+        (
+            "remind_after = \"soon\"",
+            "triage.remind_after: invalid duration",
+        ),
+        (
+            "escalate_after = \"-1h\"",
+            "triage.escalate_after: invalid duration",
+        ),
+        (
+            "route_mode = \"some\"",
+            "triage.route_mode: unknown variant",
+        ),
         ("max_reminders = -1", "triage.max_reminders: "),
         ("colour = 1", "triage.colour: unknown key"),
     ] {
@@ -224,7 +237,10 @@ fn triage_problems_name_their_keys() {
         "{p}"
     );
     let p = problems("[triage]\nescalate_after = \"1d\"\n");
-    assert!(p.contains("triage.escalate_to: needs at least one notifier"), "{p}");
+    assert!(
+        p.contains("triage.escalate_to: needs at least one notifier"),
+        "{p}"
+    );
 }
 
 #[test]
@@ -257,18 +273,51 @@ fn problems_of_several_routes_come_together_with_lines() {
 #[test]
 fn each_bad_route_key_is_named() {
     let cases = [
-        ("timezone = \"Europe/Berln\"", "routes.r.timezone: unknown time zone"),
-        ("quiet_hours = \"22-7\"", "routes.r.quiet_hours: invalid quiet hours"),
-        ("quiet_hours = \"07:00-07:00\"", "routes.r.quiet_hours: quiet hours"),
-        ("severity = \"urgent\"", "routes.r.severity: unknown variant"),
-        ("remind_after = \"often\"", "routes.r.remind_after: invalid duration"),
+        (
+            "timezone = \"Europe/Berln\"",
+            "routes.r.timezone: unknown time zone",
+        ),
+        (
+            "quiet_hours = \"22-7\"",
+            "routes.r.quiet_hours: invalid quiet hours",
+        ),
+        (
+            "quiet_hours = \"07:00-07:00\"",
+            "routes.r.quiet_hours: quiet hours",
+        ),
+        (
+            "severity = \"urgent\"",
+            "routes.r.severity: unknown variant",
+        ),
+        (
+            "remind_after = \"often\"",
+            "routes.r.remind_after: invalid duration",
+        ),
         ("colour = \"red\"", "routes.r.colour: unknown key"),
-        ("sources = [\"nope\"]", "routes.r.sources: unknown source \"nope\""),
-        ("languages = [\"german\"]", "routes.r.languages: \"german\" is not"),
-        ("rating_at_or_below = 7", "routes.r.rating_at_or_below: 7 is not"),
-        ("keywords = [\"*\"]", "routes.r.keywords: \"*\" has no letters"),
-        ("escalate_to = [\"ghost\"]", "routes.r.escalate_to: unknown notifier"),
-        ("platforms = [\" \"]", "routes.r.platforms: entries must not be empty"),
+        (
+            "sources = [\"nope\"]",
+            "routes.r.sources: unknown source \"nope\"",
+        ),
+        (
+            "languages = [\"german\"]",
+            "routes.r.languages: \"german\" is not",
+        ),
+        (
+            "rating_at_or_below = 7",
+            "routes.r.rating_at_or_below: 7 is not",
+        ),
+        (
+            "keywords = [\"*\"]",
+            "routes.r.keywords: \"*\" has no letters",
+        ),
+        (
+            "escalate_to = [\"ghost\"]",
+            "routes.r.escalate_to: unknown notifier",
+        ),
+        (
+            "platforms = [\" \"]",
+            "routes.r.platforms: entries must not be empty",
+        ),
     ];
     // The line of `[routes.r]` after BASE and the blank line `problems` adds.
     let header = BASE.matches('\n').count() + 2;
@@ -316,7 +365,10 @@ fn warnings_for_disabled_notifiers_and_a_lonely_timezone() {
         "[routes.r]\nnotifiers = [\"off\"]\ntimezone = \"Europe/Berlin\"\nsources = [\"tp\"]\n",
     );
     let w = c.warnings().join("\n");
-    assert!(w.contains("routes.r.notifiers: every notifier is disabled"), "{w}");
+    assert!(
+        w.contains("routes.r.notifiers: every notifier is disabled"),
+        "{w}"
+    );
     assert!(w.contains("routes.r.timezone: has no effect"), "{w}");
 }
 
@@ -423,12 +475,13 @@ fn all_mode_unions_notifiers_and_takes_the_first_setting() {
 
 #[test]
 fn critical_bypasses_quiet_hours_in_first_mode() {
-    let c = cfg(
-        "[routes.night]\nnotifiers = [\"mail\"]\nquiet_hours = \"00:00-23:59\"\n",
-    );
+    let c = cfg("[routes.night]\nnotifiers = [\"mail\"]\nquiet_hours = \"00:00-23:59\"\n");
     let mut i = input("forum", "feed", "x");
     let now = utc(2026, 5, 5, 12, 0);
-    assert_eq!(plan(&c, &i).hold_until("mail", now), Some(utc(2026, 5, 5, 23, 59)));
+    assert_eq!(
+        plan(&c, &i).hold_until("mail", now),
+        Some(utc(2026, 5, 5, 23, 59))
+    );
     i.severity = Severity::Critical;
     assert_eq!(plan(&c, &i).hold_until("mail", now), None);
 }
@@ -443,7 +496,9 @@ fn no_match_falls_back_to_every_enabled_notifier() {
     assert!(p.quiet.is_empty());
     assert_eq!(p.escalate_to, ["boss"]);
     // A catch-all route last takes the rest instead.
-    let c = cfg(&format!("{ROUTES}\n[routes.rest]\nnotifiers = [\"hook\"]\n"));
+    let c = cfg(&format!(
+        "{ROUTES}\n[routes.rest]\nnotifiers = [\"hook\"]\n"
+    ));
     let p = plan(&c, &input("forum", "feed", "slow delivery"));
     assert!(!p.fallback);
     assert_eq!(p.routes, ["rest"]);
@@ -456,7 +511,10 @@ fn disabled_routes_and_notifiers_are_skipped() {
         "[routes.a]\nnotifiers = [\"off\"]\n[routes.b]\nnotifiers = [\"mail\"]\nenabled = false\n",
     );
     let p = plan(&c, &input("tp", "trustpilot", "x"));
-    assert!(p.fallback, "a names only a disabled notifier; b is disabled");
+    assert!(
+        p.fallback,
+        "a names only a disabled notifier; b is disabled"
+    );
     assert_eq!(p.notifiers, ["boss", "hook", "mail"]);
 }
 
@@ -484,16 +542,28 @@ fn match_keys_each_narrow() {
     assert!(!one("severity = \"high\"", &i));
     assert!(one("rating_at_or_below = 1.25", &i));
     assert!(!one("rating_at_or_below = 1", &i));
-    assert!(one("keywords = [\"tres DECU\"]", &i), "title, accents folded");
+    assert!(
+        one("keywords = [\"tres DECU\"]", &i),
+        "title, accents folded"
+    );
     assert!(one("keywords = [\"refund\"]", &i));
     assert!(one("keywords = [\"ref*\"]", &i));
     assert!(!one("keywords = [\"fund\"]", &i), "whole words only");
-    assert!(!one("keywords = [\"lost refund\"]", &i), "phrases in sequence");
+    assert!(
+        !one("keywords = [\"lost refund\"]", &i),
+        "phrases in sequence"
+    );
     assert!(one("keywords = [\"was lost\"]", &i));
     assert!(one("rules = [\"fraud\", \"shipping\"]", &i));
     assert!(!one("rules = [\"fraud\"]", &i));
-    assert!(one("sources = [\"tp\"]\nkeywords = [\"lost\"]\nseverity = \"normal\"", &i));
-    assert!(!one("sources = [\"tp\"]\nkeywords = [\"found\"]", &i), "all keys must match");
+    assert!(one(
+        "sources = [\"tp\"]\nkeywords = [\"lost\"]\nseverity = \"normal\"",
+        &i
+    ));
+    assert!(
+        !one("sources = [\"tp\"]\nkeywords = [\"found\"]", &i),
+        "all keys must match"
+    );
     i.rating = None;
     assert!(!one("rating_at_or_below = 5", &i), "unrated never matches");
 }
@@ -529,7 +599,10 @@ fn reminder_and_escalation_timing() {
         unlimited.reminder_due(opened, 100),
         Some(opened + chrono::Duration::hours(400))
     );
-    let none = plan(&cfg("[triage]\nremind_after = \"0s\"\n"), &input("tp", "t", "x"));
+    let none = plan(
+        &cfg("[triage]\nremind_after = \"0s\"\n"),
+        &input("tp", "t", "x"),
+    );
     assert_eq!(none.remind_after, None);
     assert_eq!(none.reminder_due(opened, 1), None);
 }
