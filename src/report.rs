@@ -123,8 +123,11 @@ pub struct Metric {
     pub never: u64,
 }
 
+/// When a case first reached a step.
+type Milestone = fn(&Case) -> Option<DateTime<Utc>>;
+
 /// The steps, as (name in the text output, milestone of a case).
-const STEPS: [(&str, fn(&Case) -> Option<DateTime<Utc>>); 4] = [
+const STEPS: [(&str, Milestone); 4] = [
     ("acknowledge", |c| c.acknowledged_at),
     ("contact", |c| c.contacted_at),
     ("reply", |c| c.replied_at),
@@ -185,7 +188,7 @@ fn group(key: &str, cases: &[&Case]) -> Group {
     }
 }
 
-fn metric(cases: &[&Case], at: fn(&Case) -> Option<DateTime<Utc>>) -> Metric {
+fn metric(cases: &[&Case], at: Milestone) -> Metric {
     let mut m = Metric::default();
     let mut secs = Vec::new();
     for c in cases {

@@ -1122,6 +1122,26 @@ mod tests {
             "locale",
             "api_token_file",
             "api_token_env",
+            // [triage] and [routes.<id>].
+            "triage",
+            "remind_after",
+            "max_reminders",
+            "escalate_after",
+            "escalate_to",
+            "route_mode",
+            "removed_after_polls",
+            "routes",
+            "sources",
+            "platforms",
+            "brands",
+            "languages",
+            "severity",
+            "rating_at_or_below",
+            "keywords",
+            "rules",
+            "notifiers",
+            "quiet_hours",
+            "timezone",
         ];
         let mut missing: Vec<&str> = keys
             .iter()
@@ -1161,5 +1181,11 @@ mod tests {
             );
         }
         assert_eq!(c.notifiers.len(), 2);
+        let routes: Vec<&str> = c.routes_in_order().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(
+            routes,
+            ["critical", "german-shop-reviews", "everything-else"]
+        );
+        assert!(c.warnings().iter().all(|w| !w.starts_with("routes.")));
     }
 }
