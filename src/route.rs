@@ -320,6 +320,37 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The store's [`Routing`](crate::store::Routing) for events falling due at
+    /// `now`: each target carries its [`Plan::hold_until`].
+    pub fn routing(&self, now: DateTime<Utc>) -> crate::store::Routing {
+        let target = |n: &String| crate::store::Target {
+            notifier: n.clone(),
+            hold_until: self.hold_until(n, now),
+        };
+        crate::store::Routing {
+            routes: self.routes.clone(),
+            targets: self.notifiers.iter().map(target).collect(),
+            remind_after: self.remind_after,
+            max_reminders: self.max_reminders,
+            escalate_after: self.escalate_after,
+            escalate_to: self.escalate_to.iter().map(target).collect(),
+        }
+    }
+}
+
+/// The routing of a stored mention at `now`, for the daemon's router. Until
+/// mentions carry a severity and the rules that fired, every mention is
+/// `normal` with no rules: `severity` and `rules` routes do not match it yet,
+/// and nothing bypasses quiet hours.
+pub fn routing(
+    cfg: &Config,
+    m: &crate::mention::Mention,
+    now: DateTime<Utc>,
+) -> crate::store::Routing {
+    plan(cfg, &RouteInput::for_mention(cfg, m, Severity::Normal, &[])).routing(now)
+}
+
 /// Decide where a mention goes. See the module docs for the rules.
 pub fn plan(cfg: &Config, input: &RouteInput<'_>) -> Plan {
     let t = &cfg.triage;

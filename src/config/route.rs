@@ -29,7 +29,7 @@ pub struct TriageConfig {
     /// matching route sends.
     pub route_mode: RouteMode,
     /// Successful polls in a row that no longer show a review before
-    /// `review.removed` is sent (at least 1).
+    /// `review.removed` is sent; 0 turns removal tracking off.
     pub removed_after_polls: u32,
     /// Reminders per round of a case; 0: no limit (until the case is answered,
     /// resolved or ignored).
@@ -172,9 +172,6 @@ pub(super) fn validate(cfg: &Config, spans: &Spans<'_>, p: &mut Vec<Problem>) {
         }
     };
     known(&t.escalate_to, "triage.escalate_to".into(), p);
-    if t.removed_after_polls == 0 {
-        p.push(spans.problem("triage.removed_after_polls", "must be at least 1"));
-    }
     let on = |d: Option<Duration>| d.is_some_and(|d| !d.is_zero());
     if on(t.escalate_after) && t.escalate_to.is_empty() {
         p.push(spans.problem(

@@ -201,6 +201,11 @@ fn triage_defaults_and_keys() {
     assert_eq!(c.triage.route_mode, RouteMode::All);
     assert_eq!(c.triage.removed_after_polls, 5);
     assert_eq!(c.triage.max_reminders, 0);
+    let c = cfg("[triage]\nremoved_after_polls = 0\n");
+    assert_eq!(
+        c.triage.removed_after_polls, 0,
+        "0 turns removal tracking off"
+    );
 }
 
 #[test]
@@ -225,13 +230,7 @@ fn triage_problems_name_their_keys() {
         let p = problems(&format!("[triage]\n{line}\n"));
         assert!(p.contains(want), "{line}: {p}");
     }
-    let p = problems(
-        "[triage]\nescalate_after = \"1d\"\nremoved_after_polls = 0\nescalate_to = [\"nobody\"]\n",
-    );
-    assert!(
-        p.contains(": triage.removed_after_polls: must be at least 1"),
-        "{p}"
-    );
+    let p = problems("[triage]\nescalate_after = \"1d\"\nescalate_to = [\"nobody\"]\n");
     assert!(
         p.contains(": triage.escalate_to: unknown notifier \"nobody\""),
         "{p}"
@@ -639,4 +638,33 @@ fn for_mention_reads_brand_and_scales_the_rating() {
     assert_eq!(i.rating, Some(2.0));
     assert_eq!(i.lang, Some("de"));
     assert_eq!(i.severity, Severity::High);
+}
+
+#[test]
+fn routing_for_the_store_holds_each_target_by_its_quiet_hours() {
+    let c = cfg(&ROUTES.replace("[triage]", "[triage]\nroute_mode = \"all\""));
+    let mut i = input("tp", "trustpilot", "Refunded after weeks.");
+    i.lang = Some("de");
+    i.rating = Some(2.0);
+    let p = plan(&c, &i);
+    let r = p.routing(utc(2026, 1, 10, 21, 30));
+    assert_eq!(r.routes, ["de-shop", "refunds"]);
+    let held: Vec<(&str, Option<DateTime<Utc>>)> = r
+        .targets
+        .iter()
+        .map(|t| (t.notifier.as_str(), t.hold_until))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("mail", Some(utc(2026, 1, 11, 6, 0))),
+            ("hook", Some(utc(2026, 1, 11, 8, 0)))
+        ]
+    );
+    assert_eq!(r.remind_after, Some(Duration::from_secs(4 * 3600)));
+    assert_eq!(r.max_reminders, 6);
+    assert_eq!(r.escalate_after, None);
+    // At noon nothing is held.
+    let r = p.routing(utc(2026, 1, 11, 12, 0));
+    assert!(r.targets.iter().all(|t| t.hold_until.is_none()));
 }
