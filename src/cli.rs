@@ -87,6 +87,17 @@ pub enum Command {
         #[command(subcommand)]
         action: CaseCommand,
     },
+    /// Response times of cases: to acknowledge, contact, reply and resolve, with
+    /// counts, medians and p90, overall and per source, platform and route.
+    Report {
+        /// Cases opened since: a duration back from now ("30d", "12h") or a date
+        /// ("2026-03-01", "2026-03-01T08:00:00Z").
+        #[arg(long, default_value = "30d", value_name = "WHEN")]
+        since: crate::report::Since,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `reviewradar case <action> ID`: ID is the case id or a unique prefix of it (at
@@ -155,6 +166,13 @@ pub enum StoreCommand {
         id: String,
         json: bool,
     },
+    Report {
+        /// Cases opened at or after this instant ...
+        since: chrono::DateTime<chrono::Utc>,
+        /// ... up to this one (the client's clock).
+        now: chrono::DateTime<chrono::Utc>,
+        json: bool,
+    },
 }
 
 /// A failure with the exit code it maps to.
@@ -209,10 +227,11 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
                 eprintln!("warning: {w}");
             }
             println!(
-                "{}: OK ({} sources, {} notifiers)",
+                "{}: OK ({} sources, {} notifiers, {} routes)",
                 cli.config.display(),
                 cfg.sources.len(),
-                cfg.notifiers.len()
+                cfg.notifiers.len(),
+                cfg.routes.len()
             );
             Ok(())
         }
@@ -297,6 +316,17 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
                 },
             };
             dispatch(&cli, cmd)
+        }
+        Command::Report { since, json } => {
+            let now = chrono::Utc::now();
+            dispatch(
+                &cli,
+                StoreCommand::Report {
+                    since: since.resolve(now),
+                    now,
+                    json: *json,
+                },
+            )
         }
     }
 }
@@ -457,6 +487,19 @@ pub fn run_store_command(
                     .and_then(|_| writeln!(out))
             } else {
                 print_case(out, &row, chrono::Utc::now())
+            }
+            .context("writing output")?;
+            Ok(())
+        }
+        StoreCommand::Report { since, now, json } => {
+            let cases = store.cases().context("reading cases")?;
+            let report = crate::report::compute(&cases, *since, *now);
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &report)
+                    .map_err(json_io)
+                    .and_then(|_| writeln!(out))
+            } else {
+                crate::report::write_text(out, &report)
             }
             .context("writing output")?;
             Ok(())

@@ -18,6 +18,9 @@
 //!   source state and the outbox, written in single transactions.
 //! * [`classify`] decides whether a mention is negative, from its rating or its text.
 //! * [`alert`] delivers queued alerts by email and webhook with per-notifier retries.
+//! * [`case`] is the life of a negative mention from alert to answer; [`route`]
+//!   decides who hears of it and when (routes, quiet hours, reminder timing), and
+//!   [`report`] turns stored cases into response-time figures.
 
 pub mod alert;
 pub mod backoff;
@@ -29,5 +32,7 @@ pub mod control;
 pub mod daemon;
 pub mod fetch;
 pub mod mention;
+pub mod report;
+pub mod route;
 pub mod sources;
 pub mod store;

@@ -3085,3 +3085,88 @@ async fn cases_json(env: &Env) -> Vec<serde_json::Value> {
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     serde_json::from_str::<Vec<serde_json::Value>>(&o.stdout).unwrap()
 }
+
+/// Store cases the way the daemon does (`c/<id>` in the store's tree), without a
+/// daemon: the report reads them back.
+fn store_cases(env: &Env, cases: &[reviewradar::case::Case]) {
+    let state = env.dir.path().join("state");
+    drop(reviewradar::store::Store::open(&state, 1 << 20).expect("create the store"));
+    let db = sled::open(state.join("db")).unwrap();
+    let tree = db.open_tree("reviewradar").unwrap();
+    for c in cases {
+        tree.insert(
+            format!("c/{}", c.id).as_bytes(),
+            serde_json::to_vec(c).unwrap(),
+        )
+        .unwrap();
+    }
+    db.flush().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_prints_response_times_of_stored_cases() {
+    use reviewradar::case::{Action, Case};
+    let env = Env::new(
+        "[notifiers.hook]\ntype = \"file\"\npath = \"alerts.jsonl\"\n\n[routes.urgent]\nnotifiers = [\"hook\"]\n",
+    );
+    let now = chrono::Utc::now();
+    let mk = |id: &str, days_ago: i64, steps: &[(Action, i64)]| {
+        let opened = now - Age::days(days_ago);
+        let mut c = Case::open(
+            id,
+            "tp",
+            "trustpilot",
+            opened,
+            vec!["urgent".into()],
+            vec!["hook".into()],
+        );
+        for (a, mins) in steps {
+            c.apply(*a, opened + Age::minutes(*mins), "anna", None, None)
+                .unwrap();
+        }
+        c
+    };
+    store_cases(
+        &env,
+        &[
+            mk("a", 3, &[(Action::Ack, 60), (Action::Reply, 120)]),
+            mk("b", 2, &[(Action::Ack, 180)]),
+            mk("c", 1, &[]),
+            mk("old", 40, &[(Action::Ack, 1)]),
+        ],
+    );
+
+    let out = env.run(&["report", "--since", "30d", "--json"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("report --json");
+    assert_eq!(v["all"]["cases"], 3, "{v}");
+    assert_eq!(
+        v["all"]["acknowledge"],
+        serde_json::json!({"reached": 2, "median_secs": 3600, "p90_secs": 10800, "pending": 1, "never": 0})
+    );
+    assert_eq!(v["all"]["reply"]["reached"], 1);
+    assert_eq!(v["by_route"][0]["key"], "urgent");
+    assert_eq!(v["unrouted"], 0);
+
+    let out = env.run(&["report"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("Response times of 3 cases opened "),
+        "{}",
+        out.stdout
+    );
+    let ack = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("all "))
+        .expect("an `all` row");
+    let cols: Vec<&str> = ack.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        ["all", "3", "3", "acknowledge", "2", "1h", "3h", "1", "0"]
+    );
+
+    let out = env.run(&["report", "--since", "last week"]).await;
+    assert_eq!(out.code, Some(2), "a bad --since is a usage error");
+    assert!(out.stderr.contains("neither a duration"), "{}", out.stderr);
+}

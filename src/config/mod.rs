@@ -2,12 +2,14 @@
 //! returns every problem at once, each naming the file, line and key.
 //!
 //! Loading reads the document once with spans, then deserializes each table
-//! (`[daemon]`, `[http]`, every `[sources.<id>]` and `[notifiers.<id>]`) on its own,
+//! (`[daemon]`, `[http]`, `[triage]`, every `[sources.<id>]`, `[notifiers.<id>]`
+//! and `[routes.<id>]`) on its own,
 //! so one bad table does not hide problems in the others, and each error points at
 //! the offending key rather than a table header.
 
 mod duration;
 mod presets_reviews;
+mod route;
 mod secret;
 mod source;
 
@@ -29,6 +31,9 @@ pub use presets_reviews::{
     GoogleBusinessOptions, GooglePlacesOptions, KIYOH_API_BASE, KiyohOptions, PlacesMode,
     TRUSTPILOT_API_BASE, TRUSTPILOT_SITE_BASE, TrustpilotMode, TrustpilotOptions, YELP_API_BASE,
     YelpOptions,
+};
+pub use route::{
+    DEFAULT_MAX_REMINDERS, DEFAULT_REMOVED_AFTER_POLLS, RouteConfig, RouteMode, TriageConfig,
 };
 pub use secret::Secret;
 pub use source::mentions as mention_presets;
@@ -54,6 +59,11 @@ pub struct Config {
     pub sources: BTreeMap<String, SourceConfig>,
     /// Notifiers by id, in id order.
     pub notifiers: BTreeMap<String, NotifierConfig>,
+    /// `[triage]`: reminders, escalation, how routes combine.
+    pub triage: TriageConfig,
+    /// Routes by id; [`Config::routes_in_order`] gives them in file order, the
+    /// order they are tried in.
+    pub routes: BTreeMap<String, RouteConfig>,
     /// Where the file was read from (for messages and relative paths).
     pub path: PathBuf,
 }
@@ -477,7 +487,12 @@ impl Config {
                         cfg.http = h;
                     }
                 }
-                "sources" | "notifiers" => {
+                "triage" => {
+                    if let Some(t) = section(&spans, "triage", v, &mut problems) {
+                        cfg.triage = t;
+                    }
+                }
+                "sources" | "notifiers" | "routes" => {
                     let DeValue::Table(t) = v.get_ref() else {
                         problems.push(spans.problem(key, "must be a table of tables"));
                         continue;
@@ -497,6 +512,14 @@ impl Config {
                             {
                                 cfg.sources.insert(id.to_string(), s);
                             }
+                        } else if key == "routes" {
+                            if let Some(mut r) =
+                                section::<RouteConfig>(&spans, &path, entry, &mut problems)
+                            {
+                                // The table is a BTreeMap: keep the file order.
+                                r.order = spans.keys.get(&path).map_or(usize::MAX, |s| s.start);
+                                cfg.routes.insert(id.to_string(), r);
+                            }
                         } else if let Some(n) = section(&spans, &path, entry, &mut problems) {
                             cfg.notifiers.insert(id.to_string(), n);
                         }
@@ -504,7 +527,7 @@ impl Config {
                 }
                 other => problems.push(spans.problem(
                     other,
-                    "unknown key; expected one of `daemon`, `http`, `sources`, `notifiers`",
+                    "unknown key; expected one of `daemon`, `http`, `triage`, `sources`, `notifiers`, `routes`",
                 )),
             }
         }
@@ -734,6 +757,7 @@ impl Config {
                 }
             }
         }
+        route::validate(self, spans, &mut p);
         p
     }
 
@@ -784,6 +808,7 @@ impl Config {
                 ));
             }
         }
+        route::warnings(self, &mut w);
         if self.notifiers.values().all(|n| !n.enabled) {
             w.push("no enabled notifiers: negative mentions are stored but nobody is told".into());
         }
@@ -1267,6 +1292,26 @@ mod tests {
             "locale",
             "api_token_file",
             "api_token_env",
+            // [triage] and [routes.<id>].
+            "triage",
+            "remind_after",
+            "max_reminders",
+            "escalate_after",
+            "escalate_to",
+            "route_mode",
+            "removed_after_polls",
+            "routes",
+            "sources",
+            "platforms",
+            "brands",
+            "languages",
+            "severity",
+            "rating_at_or_below",
+            "keywords",
+            "rules",
+            "notifiers",
+            "quiet_hours",
+            "timezone",
         ];
         let mut missing: Vec<&str> = keys
             .iter()
@@ -1306,5 +1351,11 @@ mod tests {
             );
         }
         assert_eq!(c.notifiers.len(), 2);
+        let routes: Vec<&str> = c.routes_in_order().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(
+            routes,
+            ["critical", "german-shop-reviews", "everything-else"]
+        );
+        assert!(c.warnings().iter().all(|w| !w.starts_with("routes.")));
     }
 }
