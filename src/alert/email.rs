@@ -25,6 +25,7 @@ use tracing::debug;
 use url::{Host, Url};
 
 use super::{Alert, DeliveryError, Notifier};
+use crate::classify::Severity;
 use crate::config::Secret;
 use crate::mention::Mention;
 
@@ -312,6 +313,10 @@ struct View<'a> {
     text_lines: Vec<&'a str>,
     score: String,
     reasons: &'a [String],
+    /// "high" or "critical"; absent for normal alerts.
+    severity: Option<&'static str>,
+    /// Ids of the operator rules that matched.
+    rules: &'a [String],
     /// The business's public reply, when the platform already shows one.
     reply: Option<&'a str>,
     reply_at: Option<String>,
@@ -349,6 +354,8 @@ pub fn render(alert: &Alert) -> Result<Rendered, minijinja::Error> {
         text_lines: text.lines().collect(),
         score: format!("{:.2}", m.score),
         reasons: &m.reasons,
+        severity: (m.severity != Severity::Normal).then(|| m.severity.as_str()),
+        rules: &m.rules,
         reply: m.reply.as_ref().map(|r| r.text.trim()),
         reply_at: m
             .reply
@@ -386,9 +393,13 @@ pub fn subject(alert: &Alert) -> String {
     } else {
         what
     };
+    let severity = match m.severity {
+        Severity::Normal => String::new(),
+        s => format!(" [{}]", s.as_str().to_uppercase()),
+    };
     let head = match rating_label(m) {
-        Some(r) => format!("[reviewradar] {r} ★ {platform}"),
-        None => format!("[reviewradar] negative mention on {platform}"),
+        Some(r) => format!("[reviewradar]{severity} {r} ★ {platform}"),
+        None => format!("[reviewradar]{severity} negative mention on {platform}"),
     };
     truncate(&format!("{head}: {what}"), SUBJECT_MAX)
 }
@@ -467,6 +478,8 @@ mod tests {
                 negative: true,
                 score: 0.93,
                 reasons: vec!["rating 1/5 at or below 2".into(), "negative words: \"broke\", \"never answered\"".into()],
+                severity: Severity::Normal,
+                rules: vec![],
                 sightings: vec![],
                 reply: None,
             },
@@ -537,6 +550,28 @@ mod tests {
             r.text
                 .contains("<script>alert(1)</script>\n<img src=x onerror=alert(2)>")
         );
+    }
+
+    #[test]
+    fn severity_shows_when_not_normal() {
+        let mut a = hostile_alert();
+        let r = render(&a).unwrap();
+        assert!(!r.text.contains("Severity") && !r.html.contains("Severity"));
+        a.mention.severity = Severity::Critical;
+        a.mention.rules = vec!["fraud".into(), "legal".into()];
+        let r = render(&a).unwrap();
+        assert!(
+            r.subject.starts_with("[reviewradar] [CRITICAL] 1/5 ★ trustpilot: "),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.text
+                .contains("Language:   en\nSeverity:   CRITICAL (rules: fraud, legal)\nLink:"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains(">CRITICAL (rules: fraud, legal)</td>"), "{}", r.html);
     }
 
     #[test]

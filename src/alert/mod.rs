@@ -65,6 +65,10 @@ pub struct MentionPayload<'a> {
     pub negative: bool,
     pub score: f64,
     pub reasons: &'a [String],
+    /// `normal`, `high` or `critical` (set by operator rules).
+    pub severity: crate::classify::Severity,
+    /// Ids of the operator rules that matched.
+    pub rules: &'a [String],
     /// The business's public reply, when the platform shows one (null otherwise).
     pub reply: Option<ReplyPayload<'a>>,
 }
@@ -106,6 +110,8 @@ impl<'a> Payload<'a> {
                 negative: m.negative,
                 score: m.score,
                 reasons: &m.reasons,
+                severity: m.severity,
+                rules: &m.rules,
                 reply: m.reply.as_ref().map(|r| ReplyPayload {
                     text: &r.text,
                     at: r

@@ -312,6 +312,8 @@ mod tests {
                 negative: true,
                 score: -0.9,
                 reasons: vec!["rating 1/5 <= 2".into()],
+                severity: Default::default(),
+                rules: vec![],
                 sightings: vec![],
                 reply: None,
             },
@@ -457,6 +459,8 @@ mod tests {
                 "negative": true,
                 "score": -0.9,
                 "reasons": ["rating 1/5 <= 2"],
+                "severity": "normal",
+                "rules": [],
                 "reply": null
             }
         });

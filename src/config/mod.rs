@@ -8,6 +8,7 @@
 
 mod duration;
 mod presets_reviews;
+mod rules;
 mod secret;
 mod source;
 
@@ -28,6 +29,7 @@ pub use presets_reviews::{
     TRUSTPILOT_API_BASE, TRUSTPILOT_SITE_BASE, TrustpilotMode, TrustpilotOptions, YELP_API_BASE,
     YelpOptions,
 };
+pub use rules::{MarketConfig, RuleConfig};
 pub use secret::Secret;
 pub use source::mentions as mention_presets;
 pub use source::{
@@ -52,6 +54,10 @@ pub struct Config {
     pub sources: BTreeMap<String, SourceConfig>,
     /// Notifiers by id, in id order.
     pub notifiers: BTreeMap<String, NotifierConfig>,
+    /// Operator rules for triage (`[rules.<id>]`), in id order.
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Rating calibration per market (`[markets.<id>]`), named by sources' `market`.
+    pub markets: BTreeMap<String, MarketConfig>,
     /// Where the file was read from (for messages and relative paths).
     pub path: PathBuf,
 }
@@ -458,7 +464,7 @@ impl Config {
                         cfg.http = h;
                     }
                 }
-                "sources" | "notifiers" => {
+                "sources" | "notifiers" | "rules" | "markets" => {
                     let DeValue::Table(t) = v.get_ref() else {
                         problems.push(spans.problem(key, "must be a table of tables"));
                         continue;
@@ -478,14 +484,22 @@ impl Config {
                             {
                                 cfg.sources.insert(id.to_string(), s);
                             }
-                        } else if let Some(n) = section(&spans, &path, entry, &mut problems) {
-                            cfg.notifiers.insert(id.to_string(), n);
+                        } else if key == "notifiers" {
+                            if let Some(n) = section(&spans, &path, entry, &mut problems) {
+                                cfg.notifiers.insert(id.to_string(), n);
+                            }
+                        } else if key == "rules" {
+                            if let Some(r) = section(&spans, &path, entry, &mut problems) {
+                                cfg.rules.insert(id.to_string(), r);
+                            }
+                        } else if let Some(m) = section(&spans, &path, entry, &mut problems) {
+                            cfg.markets.insert(id.to_string(), m);
                         }
                     }
                 }
                 other => problems.push(spans.problem(
                     other,
-                    "unknown key; expected one of `daemon`, `http`, `sources`, `notifiers`",
+                    "unknown key; expected one of `daemon`, `http`, `sources`, `notifiers`, `rules`, `markets`",
                 )),
             }
         }
@@ -553,6 +567,37 @@ impl Config {
 
         for (id, s) in &self.sources {
             source::validate(id, s, spans, &mut p);
+            if let Some(m) = &s.market
+                && !self.markets.contains_key(m)
+            {
+                p.push(spans.problem(
+                    format!("sources.{id}.market"),
+                    format!("no [markets.{m}] table"),
+                ));
+            }
+        }
+        for (id, m) in &self.markets {
+            if !(m.rating_shift.is_finite() && m.rating_shift.abs() <= 10.0) {
+                p.push(spans.problem(
+                    format!("markets.{id}.rating_shift"),
+                    "must be a number between -10 and 10",
+                ));
+            }
+        }
+        if let Err(errors) = crate::classify::Rules::build(&self.rules) {
+            for (key, message) in errors {
+                p.push(spans.problem(key, message));
+            }
+        }
+        for (id, r) in &self.rules {
+            for s in &r.sources {
+                if !self.sources.contains_key(s) {
+                    p.push(spans.problem(
+                        format!("rules.{id}.sources"),
+                        format!("no source {s:?} is configured"),
+                    ));
+                }
+            }
         }
 
         for (id, n) in &self.notifiers {
@@ -690,6 +735,51 @@ impl Config {
             }
         }
         p
+    }
+
+    /// The operator rules, compiled (validated at load, so this does not fail for
+    /// a loaded config).
+    pub fn compiled_rules(&self) -> Result<crate::classify::Rules, ConfigError> {
+        crate::classify::Rules::build(&self.rules).map_err(|errors| ConfigError {
+            path: self.path.clone(),
+            problems: errors
+                .into_iter()
+                .map(|(key, message)| Problem {
+                    key,
+                    line: None,
+                    message,
+                })
+                .collect(),
+        })
+    }
+
+    /// Triage settings of source `id` (defaults for an unknown id), with `rules`.
+    pub fn triage_policy(
+        &self,
+        id: &str,
+        rules: std::sync::Arc<crate::classify::Rules>,
+    ) -> crate::classify::Policy {
+        let Some(s) = self.sources.get(id) else {
+            return crate::classify::Policy {
+                source: Some(id.to_string()),
+                rules,
+                ..Default::default()
+            };
+        };
+        let market_shift = s
+            .market
+            .as_ref()
+            .and_then(|m| self.markets.get(m))
+            .map(|m| m.rating_shift);
+        crate::classify::Policy {
+            source: Some(id.to_string()),
+            negative_at_or_below: s.negative_at_or_below,
+            rating_scale: s.rating_scale,
+            rating_shift: s.rating_shift.or(market_shift).unwrap_or(0.0),
+            on_disagreement: s.on_disagreement,
+            language: s.language.clone(),
+            rules,
+        }
     }
 
     /// Sources that are enabled, in id order.
