@@ -561,7 +561,8 @@ mod tests {
         a.mention.rules = vec!["fraud".into(), "legal".into()];
         let r = render(&a).unwrap();
         assert!(
-            r.subject.starts_with("[reviewradar] [CRITICAL] 1/5 ★ trustpilot: "),
+            r.subject
+                .starts_with("[reviewradar] [CRITICAL] 1/5 ★ trustpilot: "),
             "{}",
             r.subject
         );
@@ -571,7 +572,11 @@ mod tests {
             "{}",
             r.text
         );
-        assert!(r.html.contains(">CRITICAL (rules: fraud, legal)</td>"), "{}", r.html);
+        assert!(
+            r.html.contains(">CRITICAL (rules: fraud, legal)</td>"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

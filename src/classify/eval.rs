@@ -2,9 +2,10 @@
 //!
 //! Each line is a review: `text` (required), `title`, `lang` (the true language,
 //! used to group the figures), `kind` (a hard-case tag such as `negation`), and a
-//! label: `negative` (bool) if present, else `stars` (1-2 negative, 4-5 positive,
-//! 3 skipped), else `rating` on `rating_max` (default 5; at or below 40 %
-//! negative, at or above 60 % positive, between skipped). Only title and text are
+//! label: `stars` if present (1-2 negative, 4-5 positive, 3 skipped: the binary
+//! task of the targets), else `negative` (bool), else `rating` on `rating_max`
+//! (default 5; at or below 40 % negative, at or above 60 % positive, between
+//! skipped). Only title and text are
 //! classified: the stars are the answer key, never an input.
 //!
 //! Figures per language, per kind and overall: accuracy, and precision, recall and
@@ -40,9 +41,6 @@ pub struct Labelled {
 impl Labelled {
     /// The gold label; `None` for neutral items (3 stars), which are skipped.
     pub fn label(&self) -> Option<bool> {
-        if let Some(n) = self.negative {
-            return Some(n);
-        }
         if let Some(s) = self.stars {
             return if s <= 2.0 {
                 Some(true)
@@ -51,6 +49,9 @@ impl Labelled {
             } else {
                 None
             };
+        }
+        if let Some(n) = self.negative {
+            return Some(n);
         }
         let r = self.rating?;
         let p = r / self.rating_max.filter(|m| *m > 0.0).unwrap_or(5.0);
@@ -157,8 +158,14 @@ pub fn evaluate(items: &[Labelled], use_hint: bool) -> Report {
         let lang = it.lang.clone().unwrap_or_else(|| "?".into());
         let kind = it.kind.clone().unwrap_or_else(|| "-".into());
         r.overall.add(gold, v.negative);
-        r.by_lang.entry(lang.clone()).or_default().add(gold, v.negative);
-        r.by_kind.entry(kind.clone()).or_default().add(gold, v.negative);
+        r.by_lang
+            .entry(lang.clone())
+            .or_default()
+            .add(gold, v.negative);
+        r.by_kind
+            .entry(kind.clone())
+            .or_default()
+            .add(gold, v.negative);
         *r.lang_detected.entry(lang.clone()).or_default() +=
             usize::from(v.lang.as_deref() == Some(lang.as_str()));
         if gold != v.negative {
@@ -226,7 +233,12 @@ pub fn render(r: &Report, out: &mut String) {
     header(out, "language");
     for (lang, c) in &r.by_lang {
         let detected = r.lang_detected.get(lang).copied().unwrap_or(0);
-        row(out, lang, c, &format!("   (language detected {detected}/{})", c.n()));
+        row(
+            out,
+            lang,
+            c,
+            &format!("   (language detected {detected}/{})", c.n()),
+        );
     }
     row(out, "all", &r.overall, "");
     if r.by_kind.len() > 1 || !r.by_kind.contains_key("-") {
@@ -256,7 +268,13 @@ mod tests {
     #[test]
     fn counts_and_labels() {
         let mut c = Counts::default();
-        for (g, p) in [(true, true), (true, false), (false, true), (false, false), (true, true)] {
+        for (g, p) in [
+            (true, true),
+            (true, false),
+            (false, true),
+            (false, false),
+            (true, true),
+        ] {
             c.add(g, p);
         }
         assert_eq!((c.tp, c.fp, c.tn, c.fn_), (2, 1, 1, 1));
@@ -268,7 +286,8 @@ mod tests {
         let l = |s: &str| serde_json::from_str::<Labelled>(s).unwrap().label();
         assert_eq!(l(r#"{"text":"x","stars":2}"#), Some(true));
         assert_eq!(l(r#"{"text":"x","stars":3}"#), None);
-        assert_eq!(l(r#"{"text":"x","stars":4,"negative":true}"#), Some(true));
+        assert_eq!(l(r#"{"text":"x","stars":3,"negative":false}"#), None);
+        assert_eq!(l(r#"{"text":"x","negative":true}"#), Some(true));
         assert_eq!(l(r#"{"text":"x","rating":4,"rating_max":10}"#), Some(true));
         assert_eq!(l(r#"{"text":"x","rating":6,"rating_max":10}"#), Some(false));
         assert_eq!(l(r#"{"text":"x"}"#), None);
@@ -291,7 +310,13 @@ mod tests {
         assert_eq!(r.overall.accuracy(), 1.0);
         let mut s = String::new();
         render(&r, &mut s);
-        assert!(s.contains("\nen ") && s.contains("\nde ") && s.contains("\nall "), "{s}");
-        assert!(s.contains("\nnegation ") && s.contains("throughput:"), "{s}");
+        assert!(
+            s.contains("\nen ") && s.contains("\nde ") && s.contains("\nall "),
+            "{s}"
+        );
+        assert!(
+            s.contains("\nnegation ") && s.contains("throughput:"),
+            "{s}"
+        );
     }
 }

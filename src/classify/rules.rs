@@ -140,10 +140,7 @@ impl Rules {
                 };
                 let folded = fold_words(body);
                 if folded.trim().is_empty() {
-                    problems.push((
-                        key("keywords"),
-                        format!("{k:?} has no letters or digits"),
-                    ));
+                    problems.push((key("keywords"), format!("{k:?} has no letters or digits")));
                     continue;
                 }
                 let mut needle = String::with_capacity(folded.len() + 2);
@@ -210,17 +207,13 @@ impl Rules {
         let text = super::lang::prefix(s.text, MAX_RULE_TEXT);
         // Folded words of title and body, each surrounded by single spaces, built
         // once if any rule has keywords.
-        let words = self
-            .rules
-            .iter()
-            .any(|r| !r.keywords.is_empty())
-            .then(|| {
-                let mut w = fold_words(title);
-                w.push_str(" . ");
-                w.push_str(&fold_words(text));
-                w.push(' ');
-                w
-            });
+        let words = self.rules.iter().any(|r| !r.keywords.is_empty()).then(|| {
+            let mut w = fold_words(title);
+            w.push_str(" . ");
+            w.push_str(&fold_words(text));
+            w.push(' ');
+            w
+        });
         let author = s.author.map(|a| fold_words(a).trim().to_string());
         for r in &self.rules {
             if !r.sources.is_empty() && !s.source.is_some_and(|x| r.sources.iter().any(|y| y == x))
@@ -228,7 +221,9 @@ impl Rules {
                 continue;
             }
             if !r.platforms.is_empty()
-                && !s.platform.is_some_and(|x| r.platforms.iter().any(|y| y == x))
+                && !s
+                    .platform
+                    .is_some_and(|x| r.platforms.iter().any(|y| y == x))
             {
                 continue;
             }

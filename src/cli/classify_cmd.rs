@@ -104,10 +104,13 @@ pub fn classify_stream(
             errors += 1;
             out.clear();
             let message = format!("line {n}: {message}");
-            serde_json::to_writer(&mut out, &ErrorOut {
-                error: &message,
-                line: n,
-            })
+            serde_json::to_writer(
+                &mut out,
+                &ErrorOut {
+                    error: &message,
+                    line: n,
+                },
+            )
             .map_err(std::io::Error::other)?;
         }
         out.push(b'\n');
@@ -273,7 +276,11 @@ pub fn eval_files(
                 "  [{} {} want {}] {:.2} {} | {} :: {}\n",
                 m.lang,
                 m.kind,
-                if m.gold_negative { "negative" } else { "positive" },
+                if m.gold_negative {
+                    "negative"
+                } else {
+                    "positive"
+                },
                 m.score,
                 m.title,
                 m.text,
@@ -312,7 +319,12 @@ mod tests {
         assert_eq!(got.len(), 6, "{got:?}");
         assert_eq!(got[0]["negative"], true);
         assert_eq!(got[0]["lang"], "en");
-        assert!(got[1]["error"].as_str().unwrap().starts_with("line 2: empty"));
+        assert!(
+            got[1]["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("line 2: empty")
+        );
         assert!(got[2]["error"].as_str().unwrap().starts_with("line 3: "));
         assert!(got[3]["error"].as_str().unwrap().contains("UTF-8"));
         assert!(got[4]["error"].as_str().unwrap().contains("text"));
