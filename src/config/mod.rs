@@ -1187,6 +1187,21 @@ mod tests {
             "locale",
             "api_token_file",
             "api_token_env",
+            // Triage: ratings, markets, rules.
+            "rating_scale",
+            "rating_shift",
+            "market",
+            "on_disagreement",
+            "markets",
+            "rules",
+            "keywords",
+            "regex",
+            "patterns",
+            "authors",
+            "sources",
+            "platforms",
+            "severity",
+            "action",
         ];
         let mut missing: Vec<&str> = keys
             .iter()
@@ -1226,5 +1241,40 @@ mod tests {
             );
         }
         assert_eq!(c.notifiers.len(), 2);
+        assert_eq!(c.rules.len(), 2);
+        assert_eq!(c.markets["eu"].rating_shift, -1.0);
+        let p = c.triage_policy("google-alerts-brand", Default::default());
+        assert_eq!(p.rating_shift, -1.0);
+    }
+
+    #[test]
+    fn rules_and_markets_are_validated_with_their_keys() {
+        let p = problems(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\nmarket = \"us\"\nrating_shift = 99\non_disagreement = \"loudest\"\n",
+        )
+        .join("\n");
+        assert!(p.contains("sources.a.on_disagreement:"), "{p}");
+        let p = problems(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\nmarket = \"us\"\nrating_shift = 99\n\n[rules.x]\nregex = ['(a']\nseverity = \"urgent\"\n\n[rules.y]\nkeywords = [\"scam\"]\nsources = [\"nope\"]\ncolour = 1\n\n[rules.z]\nregex = ['(b']\n\n[markets.eu]\nrating_shift = \"one\"\n",
+        )
+        .join("\n");
+        assert!(
+            p.contains("4: sources.a.market: no [markets.us] table"),
+            "{p}"
+        );
+        assert!(p.contains("5: sources.a.rating_shift: must be"), "{p}");
+        assert!(p.contains("9: rules.x.severity:"), "{p}");
+        assert!(p.contains("14: rules.y.colour: unknown key"), "{p}");
+        assert!(p.contains("17: rules.z.regex: pattern 1"), "{p}");
+        assert!(p.contains("20: markets.eu.rating_shift:"), "{p}");
+        let c = load(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\nrating_scale = \"nps\"\nmarket = \"eu\"\n\n[markets.eu]\nrating_shift = -1\n\n[rules.y]\nkeywords = [\"scam\"]\nsources = [\"a\"]\n",
+        )
+        .unwrap();
+        let p = c.triage_policy("a", Default::default());
+        assert_eq!(p.rating_scale, crate::classify::RatingScale::Nps);
+        assert_eq!(p.rating_shift, -1.0);
+        let p = problems("[rules.y]\nkeywords = [\"scam\"]\nsources = [\"nope\"]\n").join("\n");
+        assert!(p.contains("rules.y.sources: no source \"nope\""), "{p}");
     }
 }
