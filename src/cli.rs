@@ -1,6 +1,8 @@
 //! Command-line interface: argument parsing and the commands behind it. `main.rs`
 //! only initializes the runtime and maps the result to an exit code.
 
+mod classify_cmd;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,6 +97,27 @@ pub enum Command {
         #[arg(long, default_value = "30d", value_name = "WHEN")]
         since: crate::report::Since,
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify JSON Lines from stdin: one `{"text": ..., "title", "lang",
+    /// "rating", "rating_max", ...}` per line in, one verdict per line out, in
+    /// order. Works without a config; with one, its rules and source settings apply.
+    Classify,
+    /// Evaluate the text classifier on labelled JSON Lines (stars or `negative`):
+    /// accuracy, negative-class precision, recall and F1 per language and kind,
+    /// and throughput.
+    Eval {
+        /// Labelled JSON Lines files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Give each item's `lang` to the classifier as a hint (default: detect).
+        #[arg(long)]
+        hint: bool,
+        /// List the misclassified items with their reasons.
+        #[arg(long)]
+        errors: bool,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -221,6 +244,28 @@ pub fn init_tracing(format: LogFormat, level: &str) {
 
 pub async fn execute(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
+        Command::Classify => {
+            let cfg = classify_cmd::optional_config(&cli.config).map_err(|e| Failure {
+                code: exit::CONFIG,
+                error: e.into(),
+            })?;
+            let stdin = std::io::stdin();
+            let mut input = std::io::BufReader::with_capacity(64 * 1024, stdin.lock());
+            let mut output = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            let r = classify_cmd::classify_stream(cfg.as_ref(), &mut input, &mut output);
+            ignore_broken_pipe(r.map(|_| ()))?;
+            Ok(())
+        }
+        Command::Eval {
+            files,
+            hint,
+            errors,
+            json,
+        } => {
+            let mut out = std::io::stdout().lock();
+            classify_cmd::eval_files(files, *hint, *errors, *json, &mut out)?;
+            Ok(())
+        }
         Command::CheckConfig => {
             let cfg = load(&cli)?;
             for w in cfg.warnings() {

@@ -20,7 +20,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::alert::outbox::{Outbox, Target};
 use crate::backoff;
-use crate::classify::{self, TriageInput, Verdict};
+use crate::classify::{self, Policy, Rules, Verdict};
 use crate::config::{Config, SourceConfig};
 use crate::fetch::Fetcher;
 use crate::mention::Mention;
@@ -47,6 +47,8 @@ pub struct App {
     pub store: Arc<Store>,
     fetcher: Fetcher,
     sources: Vec<(SourceConfig, Box<dyn Source>)>,
+    /// The operator's `[rules.<id>]`, compiled once.
+    rules: Arc<Rules>,
     outbox: Outbox,
     notifier_ids: Vec<String>,
     /// Where each mention's events go and how its case is followed up.
@@ -119,6 +121,7 @@ impl App {
                 },
             );
         }
+        let rules = Arc::new(cfg.compiled_rules()?);
         let notifier_ids = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
         let outbox = Outbox::new(store.clone(), targets);
         let polls = tokio::sync::Semaphore::new(cfg.http.max_concurrency.max(2));
@@ -132,6 +135,7 @@ impl App {
             store,
             fetcher,
             sources,
+            rules,
             outbox,
             notifier_ids,
             outbox_wake: Notify::new(),
@@ -193,6 +197,8 @@ impl App {
                 // off the async workers so fetches proceed meanwhile.
                 let store = self.store.clone();
                 let scfg = scfg.clone();
+                let policy = Arc::new(self.cfg.triage_policy(&id, self.rules.clone()));
+                let policy2 = policy.clone();
                 let platform = source.platform().to_string();
                 let router = self.router.clone();
                 let removed_after_polls = REMOVED_AFTER_POLLS;
@@ -202,7 +208,7 @@ impl App {
                 let slot = self.ingest_slots.acquire().await;
                 let (scfg, batch) = tokio::task::spawn_blocking(move || {
                     let items = normalize(&scfg, &platform, mentions);
-                    let batch = Store::prepare(&sid2, now, items, &|item| triage(&scfg, item));
+                    let batch = Store::prepare(&sid2, now, items, &|item| triage(&policy2, item));
                     (scfg, batch)
                 })
                 .await
@@ -222,7 +228,7 @@ impl App {
                             aggregate,
                         },
                         batch,
-                        &|item| triage(&scfg, item),
+                        &|item| triage(&policy, item),
                     )
                 })
                 .await
@@ -366,21 +372,25 @@ pub fn normalize(scfg: &SourceConfig, platform: &str, raw: Vec<RawMention>) -> V
     items
 }
 
-/// Triage one item with its source's settings.
-pub fn triage(scfg: &SourceConfig, item: &IngestItem) -> Verdict {
+/// Triage one item with its source's settings (threshold, scale, shift,
+/// disagreement policy) and the operator rules.
+pub fn triage(policy: &Policy, item: &IngestItem) -> Verdict {
     let lang = item
         .lang
         .as_deref()
         .map(|l| l.split(['-', '_']).next().unwrap_or(l));
-    let mut v = classify::triage(&TriageInput {
-        title: item.title.as_deref(),
-        text: &item.text,
-        rating: item.rating,
-        rating_min: item.rating_min,
-        rating_max: item.rating_max,
-        lang_hint: lang,
-        negative_at_or_below: scfg.negative_at_or_below,
-    });
+    let mut input = policy.input();
+    input.title = item.title.as_deref();
+    input.text = &item.text;
+    input.rating = item.rating;
+    input.rating_min = item.rating_min;
+    input.rating_max = item.rating_max;
+    input.author = item.author.as_deref();
+    input.platform = Some(&item.platform);
+    if lang.is_some() {
+        input.lang_hint = lang;
+    }
+    let mut v = classify::triage(&input);
     v.score = (v.score * 1000.0).round() / 1000.0;
     v
 }

@@ -34,47 +34,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::classify::text::fold;
 use crate::config::{Config, RouteConfig, RouteMode};
 
-/// How urgent a negative mention is. Routes match a minimum (`severity = "high"`
-/// matches high and critical); `critical` bypasses quiet hours.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    #[default]
-    Normal,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 3] = [Severity::Normal, Severity::High, Severity::Critical];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Normal => "normal",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How urgent a negative mention is (set by operator rules). Routes match a
+/// minimum (`severity = "high"` matches high and critical); `critical` bypasses
+/// quiet hours.
+pub use crate::classify::Severity;
 
 /// What routing looks at, borrowed from a mention and its triage.
 #[derive(Debug, Clone, Copy, Default)]

@@ -3170,3 +3170,231 @@ async fn report_prints_response_times_of_stored_cases() {
     assert_eq!(out.code, Some(2), "a bad --since is a usage error");
     assert!(out.stderr.contains("neither a duration"), "{}", out.stderr);
 }
+
+/// Run `reviewradar <args>` with `stdin` as input; the config is `config` if given,
+/// else none at all (the default path, which does not exist in the test sandbox or
+/// is not read when absent).
+fn run_with_stdin(args: &[&str], config: Option<&std::path::Path>, stdin: Vec<u8>) -> Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reviewradar"));
+    c.args(args);
+    if let Some(p) = config {
+        c.arg("--config").arg(p);
+    }
+    c.env_remove("REVIEWRADAR_CONFIG").env_remove("RUST_LOG");
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn reviewradar");
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().unwrap();
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json_lines(s: &str) -> Vec<serde_json::Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn classify_reads_json_lines_and_answers_every_line_in_order() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        "{\"text\": \"Bestellt vor drei Wochen, immer noch nichts. Vier Mails unbeantwortet.\"}\n"
+            .as_bytes(),
+    );
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice(b"{\"text\": \"Great kettle, love it!\", \"title\": \"Top\", \"lang\": \"en\", \"rating\": 5, \"rating_max\": 5}\n");
+    input.extend_from_slice(b"{\"text\": \"broken\xc3\x28 bytes\"}\n");
+    input.extend_from_slice(b"[1, 2]\n");
+    input.extend_from_slice(b"   \r\n");
+    input.extend_from_slice(b"{\"text\": \"\", \"rating\": 6, \"rating_max\": 10}\n");
+    let mut huge = b"{\"text\": \"".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+    huge.extend_from_slice(b"\"}\n");
+    input.extend_from_slice(&huge);
+    input.extend_from_slice("{\"text\": \"No está mal, la verdad.\"}".as_bytes());
+    let out = run_with_stdin(&["classify"], None, input);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let got = json_lines(&out.stdout);
+    assert_eq!(got.len(), 9, "{}", out.stdout);
+    assert_eq!(got[0]["negative"], true);
+    assert_eq!(got[0]["lang"], "de");
+    assert!(got[0]["reasons"].as_array().unwrap().len() >= 2);
+    assert!(got[1]["error"].as_str().unwrap().starts_with("line 2: "));
+    assert_eq!(got[2]["negative"], false);
+    assert!(got[2]["score"].as_f64().unwrap() > 0.5);
+    assert!(got[3]["error"].as_str().unwrap().contains("UTF-8"));
+    assert!(got[4]["error"].as_str().unwrap().starts_with("line 5: "));
+    assert!(got[5]["error"].as_str().unwrap().starts_with("line 6: "));
+    assert_eq!(got[6]["negative"], false, "6/10 is above 4/10");
+    assert!(got[7]["error"].as_str().unwrap().contains("longer than"));
+    assert_eq!(got[8]["negative"], false, "{}", got[8]);
+    assert_eq!(got[8]["lang"], "es");
+    for g in got.iter().filter(|g| g.get("error").is_none()) {
+        assert_eq!(g["severity"], "normal");
+        assert!(g["rules"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn classify_applies_the_config_rules_markets_and_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[rules.fraud]\nkeywords = [\"Betrug\", \"estafa\", \"oplichting\", \"scam\", \"Anwalt\", \"lawyer\"]\nregex = ['(?i)charge\\s*back']\nseverity = \"critical\"\n\n[rules.staff]\naction = \"never\"\nauthors = [\"Shop Team\"]\npatterns = ['(?i)^antwort des shops']\n\n[markets.eu]\nrating_shift = -1\n\n[sources.survey]\ntype = \"feed\"\nurl = \"https://shop.example/nps.xml\"\nrating_scale = \"nps\"\nmarket = \"eu\"\n\n[sources.tp]\ntype = \"feed\"\nurl = \"https://shop.example/tp.xml\"\non_disagreement = \"either\"\n",
+    )
+    .unwrap();
+    let input = [
+        r#"{"text": "Lovely lamp. My lawyer loved it too."}"#,
+        r#"{"text": "Antwort des Shops: Das tut uns leid, Betrug ist das nicht.", "author": "Kundenservice"}"#,
+        r#"{"text": "Never arrived, total scam.", "author": "shop team"}"#,
+        r#"{"text": "", "rating": 6, "source": "survey"}"#,
+        r#"{"text": "", "rating": 5, "source": "survey"}"#,
+        r#"{"text": "Absolutely terrible, broken on arrival, no refund, avoid!", "rating": 5, "source": "tp"}"#,
+        r#"{"text": "Absolutely terrible, broken on arrival, no refund, avoid!", "rating": 5}"#,
+    ]
+    .join("\n");
+    let out = run_with_stdin(&["classify"], Some(&config), input.into_bytes());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let got = json_lines(&out.stdout);
+    assert_eq!(got.len(), 7, "{}", out.stdout);
+    assert_eq!(got[0]["negative"], true);
+    assert_eq!(got[0]["severity"], "critical");
+    assert_eq!(got[0]["rules"], serde_json::json!(["fraud"]));
+    assert!(
+        got[0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("rule fraud: keyword \"lawyer\""),
+        "{}",
+        got[0]
+    );
+    assert_eq!(got[1]["negative"], false, "never wins: {}", got[1]);
+    assert_eq!(got[1]["rules"], serde_json::json!(["fraud", "staff"]));
+    assert_eq!(got[2]["negative"], false, "{}", got[2]);
+    assert_eq!(
+        got[3]["negative"], false,
+        "European NPS: 6 is passive: {}",
+        got[3]
+    );
+    assert!(
+        got[3]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("shifted by -1")
+    );
+    assert_eq!(got[4]["negative"], true, "{}", got[4]);
+    assert_eq!(got[5]["negative"], true, "either: {}", got[5]);
+    assert_eq!(got[6]["negative"], false, "the rating decides by default");
+    assert!(got[6]["reasons"].to_string().contains("disagree"));
+
+    // A bad regex is a config error naming its key, exit 78.
+    std::fs::write(&config, "[rules.bad]\nregex = ['(unclosed']\n").unwrap();
+    let out = run_with_stdin(
+        &["classify"],
+        Some(&config),
+        b"{\"text\": \"x\"}\n".to_vec(),
+    );
+    assert_eq!(out.code, Some(78), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(":2: rules.bad.regex: "),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn eval_prints_figures_per_language_and_kind() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files: Vec<String> = ["de", "en"]
+        .iter()
+        .map(|l| {
+            root.join(format!("tests/fixtures/devset/{l}.jsonl"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut args = vec!["eval"];
+    args.extend(files.iter().map(String::as_str));
+    let out = run_with_stdin(&args, None, Vec::new());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    for needle in [
+        "accuracy",
+        "precision",
+        "recall",
+        "F1",
+        "\nde ",
+        "\nen ",
+        "\nall ",
+        "\nnegation ",
+        "\nsarcasm ",
+        "reviews/s",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle:?} in\n{}", out.stdout);
+    }
+    args.push("--json");
+    let out = run_with_stdin(&args, None, Vec::new());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["overall"]["tp"].as_u64().unwrap() + v["overall"]["fn"].as_u64().unwrap(),
+        48
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_rules_set_severity_and_silence_staff() {
+    let server = Server::start().await;
+    server.ok(
+        "/feed.xml",
+        rss(&[
+            (
+                "a1",
+                "https://forum.example/a1",
+                "Question about a kettle",
+                "Nice kettle, but I will ask my lawyer about the warranty terms.",
+                &rfc2822_ago(Age::hours(1)),
+            ),
+            (
+                "a2",
+                "https://forum.example/a2",
+                "Antwort des Shops",
+                "Antwort des Shops: Es tut uns leid, dass die Lieferung nie angekommen ist. Geld zurück ist veranlasst.",
+                &rfc2822_ago(Age::hours(1)),
+            ),
+        ]),
+        "application/rss+xml",
+    );
+    let env = Env::new(&format!(
+        "{}{}\n[rules.legal]\nkeywords = [\"lawyer\", \"Anwalt\"]\nseverity = \"critical\"\n\n[rules.staff]\naction = \"never\"\nregex = ['(?i)^antwort des shops']\n",
+        feed_source("forum", &server.url("/feed.xml")),
+        hook_config(&server, None)
+    ));
+    env.once().await;
+    let hooks = hooks(&server);
+    assert_eq!(hooks.len(), 1, "{hooks:#?}");
+    let m = &hooks[0]["mention"];
+    assert_eq!(m["severity"], "critical");
+    assert_eq!(m["rules"], serde_json::json!(["legal"]));
+    assert!(m["reasons"][0].as_str().unwrap().starts_with("rule legal:"));
+    let stored = env.mentions().await;
+    let staff = stored
+        .iter()
+        .find(|m| m["title"] == "Antwort des Shops")
+        .unwrap();
+    assert_eq!(staff["negative"], false);
+    assert_eq!(staff["rules"], serde_json::json!(["staff"]));
+}

@@ -381,6 +381,8 @@ mod tests {
                 negative: true,
                 score: 0.93,
                 reasons: vec!["rating 1/5 at or below 2".into(), "negative words: \"broke\", \"never answered\"".into()],
+                severity: crate::classify::Severity::Normal,
+                rules: vec![],
                 sightings: vec![],
                 reply: None,
             },
@@ -569,6 +571,33 @@ mod tests {
         let r = crate::alert::digest::render(Language::De, &Templates::builtin(), &d).unwrap();
         assert_eq!(part(data, "text/plain").replace("\r\n", "\n"), r.text);
         assert_eq!(part(data, "text/html").replace("\r\n", "\n"), r.html);
+    }
+
+    #[test]
+    fn severity_shows_when_not_normal() {
+        let mut a = hostile_alert();
+        let r = render(&a).unwrap();
+        assert!(!r.text.contains("Severity") && !r.html.contains("Severity"));
+        a.mention.severity = crate::classify::Severity::Critical;
+        a.mention.rules = vec!["fraud".into(), "legal".into()];
+        let r = render(&a).unwrap();
+        assert!(
+            r.subject
+                .starts_with("[reviewradar] [CRITICAL] 1/5 ★ trustpilot: "),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.text
+                .contains("Language:   en\nSeverity:   CRITICAL (rules: fraud, legal)\nLink:"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.html.contains(">CRITICAL (rules: fraud, legal)</td>"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use url::Url;
 
 use super::{Alert, EventDetail, Language};
 use crate::case::{Case, CaseState};
+use crate::classify::Severity;
 use crate::mention::Mention;
 
 /// The event names (the store queues them; defined once, in [`crate::store`]).
@@ -65,6 +66,10 @@ pub struct AlertView<'a> {
     pub text_lines: Vec<&'a str>,
     pub score: String,
     pub reasons: &'a [String],
+    /// "high" or "critical"; absent for normal alerts.
+    pub severity: Option<&'static str>,
+    /// Ids of the operator rules that matched.
+    pub rules: &'a [String],
     /// The business's public reply, when the platform already shows one.
     pub reply: Option<&'a str>,
     pub reply_at: Option<String>,
@@ -360,7 +365,11 @@ pub fn what(lang: Language, m: &Mention) -> String {
 pub fn subject(lang: Language, alert: &Alert) -> String {
     truncate(
         &format!(
-            "[reviewradar] {}{} {}",
+            "[reviewradar]{} {}{} {}",
+            match alert.mention.severity {
+                Severity::Normal => String::new(),
+                s => format!(" [{}]", s.as_str().to_uppercase()),
+            },
             subject_head(lang, alert),
             lang.tr("colon"),
             what(lang, &alert.mention)
@@ -386,6 +395,9 @@ pub fn alert_view(lang: Language, alert: &Alert) -> AlertView<'_> {
         "label_language",
         "label_link",
     ];
+    if m.severity != Severity::Normal {
+        labels.push("label_severity");
+    }
     if open_for.is_some() {
         labels.push("label_open_for");
     }
@@ -428,6 +440,8 @@ pub fn alert_view(lang: Language, alert: &Alert) -> AlertView<'_> {
         text_lines: text.lines().collect(),
         score: format!("{:.2}", m.score),
         reasons: &m.reasons,
+        severity: (m.severity != Severity::Normal).then(|| m.severity.as_str()),
+        rules: &m.rules,
         reply: m.reply.as_ref().map(|r| r.text.trim()),
         reply_at: m.reply.as_ref().and_then(|r| r.at).map(date),
         detail: DetailView::from(&alert.detail),
@@ -477,6 +491,8 @@ pub(crate) mod samples {
             negative: true,
             score: 0.93,
             reasons: vec!["rating 1/5 at or below 2".into()],
+            severity: Default::default(),
+            rules: vec![],
             sightings: vec![],
             reply: None,
         }

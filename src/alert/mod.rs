@@ -100,6 +100,10 @@ pub struct MentionPayload<'a> {
     pub negative: bool,
     pub score: f64,
     pub reasons: &'a [String],
+    /// `normal`, `high` or `critical` (set by operator rules).
+    pub severity: crate::classify::Severity,
+    /// Ids of the operator rules that matched.
+    pub rules: &'a [String],
     /// The business's public reply, when the platform shows one (null otherwise).
     pub reply: Option<ReplyPayload<'a>>,
 }
@@ -127,6 +131,8 @@ impl<'a> MentionPayload<'a> {
             negative: m.negative,
             score: m.score,
             reasons: &m.reasons,
+            severity: m.severity,
+            rules: &m.rules,
             reply: m.reply.as_ref().map(|r| ReplyPayload {
                 text: &r.text,
                 at: r.at.map(rfc3339),

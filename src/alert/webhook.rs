@@ -373,6 +373,8 @@ mod tests {
                 negative: true,
                 score: -0.9,
                 reasons: vec!["rating 1/5 <= 2".into()],
+                severity: Default::default(),
+                rules: vec![],
                 sightings: vec![],
                 reply: None,
             },
@@ -520,6 +522,8 @@ mod tests {
                 "negative": true,
                 "score": -0.9,
                 "reasons": ["rating 1/5 <= 2"],
+                "severity": "normal",
+                "rules": [],
                 "reply": null
             },
             "case": null,

@@ -239,6 +239,13 @@ fn load() -> Lexicons {
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
+        // Longest phrase first: "nie wieder woanders" before "nie wieder".
+        let phrases = &lex.phrases;
+        for ids in lex.phrase_index.values_mut() {
+            ids.sort_by_key(|&id| {
+                std::cmp::Reverse(phrases.get(id as usize).map_or(0, |p| p.toks.len()))
+            });
+        }
     }
     let mut known: HashMap<Box<str>, u8> = HashMap::default();
     for (i, lex) in langs.iter().enumerate() {

@@ -3,9 +3,13 @@
 //! multilingual lexicon classifier. Every verdict carries its reasons.
 //!
 //! * [`rating`]: the scale rule (negative iff the rating sits at or below 40% of the
-//!   scale, i.e. "2 of 5", or at or below the source's `negative_at_or_below`).
-//!   When a mention has both stars and text, the text is scored too, and a strong
-//!   disagreement is reported (the rating still decides).
+//!   scale, i.e. "2 of 5", or at or below the source's `negative_at_or_below`; NPS
+//!   detractors; a per-source or per-market `rating_shift`). When a mention has
+//!   both stars and text, the text is scored too, and a strong disagreement is
+//!   reported; the source's `on_disagreement` says who decides then.
+//! * [`rules`]: the operator's `[rules.<id>]`: always alert (with a severity),
+//!   escalate, or never alert, on keywords, regexes or authors.
+//! * [`eval`]: accuracy, precision, recall and F1 over labelled JSON Lines.
 //! * [`lang`]: the hint wins, else `whatlang` among the supported languages
 //!   (en, de, es, fr, nl, et); for short texts where whatlang is unsure, the
 //!   language whose lexicon knows most of the words.
@@ -18,9 +22,11 @@
 //! capped at [`MAX_TEXT_BYTES`] each (title and body) so a huge body costs no more
 //! than that; triage never panics.
 
+pub mod eval;
 pub mod lang;
 pub(crate) mod lexicon;
 pub mod rating;
+pub mod rules;
 pub mod score;
 pub(crate) mod text;
 
@@ -28,6 +34,10 @@ pub(crate) mod text;
 mod tests;
 
 pub use lang::Lang;
+pub use rating::{Disagreement, RatingScale};
+pub use rules::{RuleAction, Rules, Severity};
+
+use std::sync::Arc;
 
 use score::What;
 use text::{Part, Tokens};
@@ -44,6 +54,49 @@ pub struct TriageInput<'a> {
     pub lang_hint: Option<&'a str>,
     /// Per-source threshold on the platform's own scale (`negative_at_or_below`).
     pub negative_at_or_below: Option<f64>,
+    /// How ratings are read: stars/points (default) or NPS answers.
+    pub rating_scale: RatingScale,
+    /// Added to the rating threshold (per source or market; 0 = none).
+    pub rating_shift: f64,
+    /// Who decides when stars and text strongly disagree.
+    pub on_disagreement: Disagreement,
+    /// For the operator rules: who wrote it, which source and platform saw it.
+    pub author: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub platform: Option<&'a str>,
+    /// Operator rules (`[rules.<id>]`), applied after the rating and the text.
+    pub rules: Option<&'a Rules>,
+}
+
+/// One source's triage settings, from its config (`Config::triage_policy`).
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The source id (rules may be limited to sources).
+    pub source: Option<String>,
+    pub negative_at_or_below: Option<f64>,
+    pub rating_scale: RatingScale,
+    /// The source's `rating_shift`, else its market's, else 0.
+    pub rating_shift: f64,
+    pub on_disagreement: Disagreement,
+    /// The source's `language` hint.
+    pub language: Option<String>,
+    pub rules: Arc<Rules>,
+}
+
+impl Policy {
+    /// A [`TriageInput`] with this policy's settings and no content.
+    pub fn input(&self) -> TriageInput<'_> {
+        TriageInput {
+            lang_hint: self.language.as_deref(),
+            negative_at_or_below: self.negative_at_or_below,
+            rating_scale: self.rating_scale,
+            rating_shift: self.rating_shift,
+            on_disagreement: self.on_disagreement,
+            source: self.source.as_deref(),
+            rules: Some(&self.rules),
+            ..TriageInput::default()
+        }
+    }
 }
 
 /// The decision and why.
@@ -56,6 +109,10 @@ pub struct Verdict {
     pub lang: Option<String>,
     /// Human-readable reasons: the rule or words that decided.
     pub reasons: Vec<String>,
+    /// Normal unless an operator rule says otherwise.
+    pub severity: Severity,
+    /// Ids of the operator rules that matched.
+    pub rules: Vec<String>,
 }
 
 /// A text whose score is below this is negative.
@@ -70,8 +127,17 @@ const VOTE_MIN: u32 = 4;
 /// Reasons list at most this many words per kind.
 const MAX_WORDS_IN_REASON: usize = 6;
 
-/// Decide whether a mention is negative, and why.
+/// Decide whether a mention is negative, and why: the rating (with the source's
+/// threshold, scale and shift), the text, their disagreement, then the rules.
 pub fn triage(input: &TriageInput<'_>) -> Verdict {
+    let mut v = judge(input);
+    if let Some(rules) = input.rules {
+        apply_rules(rules, input, &mut v);
+    }
+    v
+}
+
+fn judge(input: &TriageInput<'_>) -> Verdict {
     let title = input.title.unwrap_or("");
     let has_text = !title.trim().is_empty() || !input.text.trim().is_empty();
     let text = has_text.then(|| classify_text(input.title, input.text, input.lang_hint));
@@ -83,25 +149,43 @@ pub fn triage(input: &TriageInput<'_>) -> Verdict {
                 .as_ref()
                 .and_then(|t| t.lang.clone())
                 .or_else(|| input.lang_hint.map(hint_code));
+            let mut negative = r.negative;
+            let mut score = r.score;
             if let Some(t) = &text {
                 let text_negative = t.negative && t.score <= -DISAGREEMENT;
                 let text_positive = t.score >= DISAGREEMENT;
-                if (!r.negative && r.position >= 0.6 && text_negative)
-                    || (r.negative && text_positive)
-                {
+                if (!r.negative && text_negative) || (r.negative && text_positive) {
+                    let policy = input.on_disagreement;
+                    let decides = match policy {
+                        Disagreement::Rating => "the rating decides",
+                        Disagreement::Text => {
+                            negative = text_negative;
+                            score = t.score;
+                            "the text decides"
+                        }
+                        Disagreement::Either if text_negative => {
+                            negative = true;
+                            score = t.score;
+                            "either is enough: negative"
+                        }
+                        Disagreement::Either => "either is enough: the rating says negative",
+                    };
                     reasons.push(format!(
-                        "rating and text disagree: the text reads {} (score {:.2}); the rating decides",
+                        "rating and text disagree: the text reads {} (score {:.2}); {decides} (on_disagreement = \"{}\")",
                         if text_positive { "positive" } else { "negative" },
-                        t.score
+                        t.score,
+                        policy.as_str()
                     ));
                     reasons.extend(t.reasons.iter().map(|x| format!("text: {x}")));
                 }
             }
             Verdict {
-                negative: r.negative,
-                score: r.score,
+                negative,
+                score,
                 lang,
                 reasons,
+                severity: Severity::Normal,
+                rules: Vec::new(),
             }
         }
         Ok(None) | Err(_) => {
@@ -121,10 +205,46 @@ pub fn triage(input: &TriageInput<'_>) -> Verdict {
                         .into_iter()
                         .chain(["no usable rating and no text: nothing to judge".to_string()])
                         .collect(),
+                    severity: Severity::Normal,
+                    rules: Vec::new(),
                 },
             }
         }
     }
+}
+
+/// Apply the operator rules to a verdict: `never` wins, then `alert`, then
+/// `escalate`. The rules' reasons go first (they decided).
+fn apply_rules(rules: &Rules, input: &TriageInput<'_>, v: &mut Verdict) {
+    let o = rules.check(&rules::Subject {
+        title: input.title,
+        text: input.text,
+        author: input.author,
+        source: input.source,
+        platform: input.platform,
+    });
+    if o.ids.is_empty() {
+        return;
+    }
+    v.rules = o.ids;
+    let mut reasons = o.reasons;
+    if o.never {
+        if v.negative {
+            reasons.push("not negative: a `never` rule matched".to_string());
+        }
+        v.negative = false;
+        v.severity = Severity::Normal;
+    } else {
+        if let Some(s) = o.alert {
+            v.negative = true;
+            v.severity = v.severity.max(s);
+        }
+        if let Some(s) = o.escalate.filter(|_| v.negative) {
+            v.severity = v.severity.max(s);
+        }
+    }
+    reasons.append(&mut v.reasons);
+    v.reasons = reasons;
 }
 
 /// Classify title and text alone (no rating).
@@ -205,6 +325,8 @@ pub fn classify_text(title: Option<&str>, body: &str, lang_hint: Option<&str>) -
         score: s.score.clamp(-1.0, 1.0),
         lang: lang_out,
         reasons,
+        severity: Severity::Normal,
+        rules: Vec::new(),
     }
 }
 

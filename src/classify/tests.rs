@@ -63,13 +63,14 @@ pub(crate) fn devset_eval(use_hint: bool) -> Vec<(String, usize, usize, Vec<Stri
 fn devset_accuracy_floor() {
     // Floors a little under what the classifier reaches (see the module docs);
     // they catch regressions, not tune the model.
+    // The targets: 0.90 de, en, es, fr; 0.85 nl; 0.80 et.
     let floors = [
-        ("de", 0.85),
-        ("en", 0.85),
-        ("es", 0.85),
-        ("et", 0.82),
-        ("fr", 0.82),
-        ("nl", 0.82),
+        ("de", 0.90),
+        ("en", 0.90),
+        ("es", 0.90),
+        ("et", 0.80),
+        ("fr", 0.90),
+        ("nl", 0.85),
     ];
     let results = devset_eval(false);
     let mut failed = Vec::new();

@@ -10,6 +10,7 @@
 mod duration;
 mod presets_reviews;
 mod route;
+mod rules;
 mod secret;
 mod source;
 
@@ -35,6 +36,7 @@ pub use presets_reviews::{
 pub use route::{
     DEFAULT_MAX_REMINDERS, DEFAULT_REMOVED_AFTER_POLLS, RouteConfig, RouteMode, TriageConfig,
 };
+pub use rules::{MarketConfig, RuleConfig};
 pub use secret::Secret;
 pub use source::mentions as mention_presets;
 pub use source::{
@@ -64,6 +66,10 @@ pub struct Config {
     /// Routes by id; [`Config::routes_in_order`] gives them in file order, the
     /// order they are tried in.
     pub routes: BTreeMap<String, RouteConfig>,
+    /// Operator rules for triage (`[rules.<id>]`), in id order.
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Rating calibration per market (`[markets.<id>]`), named by sources' `market`.
+    pub markets: BTreeMap<String, MarketConfig>,
     /// Where the file was read from (for messages and relative paths).
     pub path: PathBuf,
 }
@@ -492,7 +498,7 @@ impl Config {
                         cfg.triage = t;
                     }
                 }
-                "sources" | "notifiers" | "routes" => {
+                "sources" | "notifiers" | "routes" | "rules" | "markets" => {
                     let DeValue::Table(t) = v.get_ref() else {
                         problems.push(spans.problem(key, "must be a table of tables"));
                         continue;
@@ -520,14 +526,22 @@ impl Config {
                                 r.order = spans.keys.get(&path).map_or(usize::MAX, |s| s.start);
                                 cfg.routes.insert(id.to_string(), r);
                             }
-                        } else if let Some(n) = section(&spans, &path, entry, &mut problems) {
-                            cfg.notifiers.insert(id.to_string(), n);
+                        } else if key == "notifiers" {
+                            if let Some(n) = section(&spans, &path, entry, &mut problems) {
+                                cfg.notifiers.insert(id.to_string(), n);
+                            }
+                        } else if key == "rules" {
+                            if let Some(r) = section(&spans, &path, entry, &mut problems) {
+                                cfg.rules.insert(id.to_string(), r);
+                            }
+                        } else if let Some(m) = section(&spans, &path, entry, &mut problems) {
+                            cfg.markets.insert(id.to_string(), m);
                         }
                     }
                 }
                 other => problems.push(spans.problem(
                     other,
-                    "unknown key; expected one of `daemon`, `http`, `triage`, `sources`, `notifiers`, `routes`",
+                    "unknown key; expected one of `daemon`, `http`, `triage`, `sources`, `notifiers`, `routes`, `rules`, `markets`",
                 )),
             }
         }
@@ -600,6 +614,37 @@ impl Config {
 
         for (id, s) in &self.sources {
             source::validate(id, s, spans, &mut p);
+            if let Some(m) = &s.market
+                && !self.markets.contains_key(m)
+            {
+                p.push(spans.problem(
+                    format!("sources.{id}.market"),
+                    format!("no [markets.{m}] table"),
+                ));
+            }
+        }
+        for (id, m) in &self.markets {
+            if !(m.rating_shift.is_finite() && m.rating_shift.abs() <= 10.0) {
+                p.push(spans.problem(
+                    format!("markets.{id}.rating_shift"),
+                    "must be a number between -10 and 10",
+                ));
+            }
+        }
+        if let Err(errors) = crate::classify::Rules::build(&self.rules) {
+            for (key, message) in errors {
+                p.push(spans.problem(key, message));
+            }
+        }
+        for (id, r) in &self.rules {
+            for s in &r.sources {
+                if !self.sources.contains_key(s) {
+                    p.push(spans.problem(
+                        format!("rules.{id}.sources"),
+                        format!("no source {s:?} is configured"),
+                    ));
+                }
+            }
         }
 
         for (id, n) in &self.notifiers {
@@ -759,6 +804,51 @@ impl Config {
         }
         route::validate(self, spans, &mut p);
         p
+    }
+
+    /// The operator rules, compiled (validated at load, so this does not fail for
+    /// a loaded config).
+    pub fn compiled_rules(&self) -> Result<crate::classify::Rules, ConfigError> {
+        crate::classify::Rules::build(&self.rules).map_err(|errors| ConfigError {
+            path: self.path.clone(),
+            problems: errors
+                .into_iter()
+                .map(|(key, message)| Problem {
+                    key,
+                    line: None,
+                    message,
+                })
+                .collect(),
+        })
+    }
+
+    /// Triage settings of source `id` (defaults for an unknown id), with `rules`.
+    pub fn triage_policy(
+        &self,
+        id: &str,
+        rules: std::sync::Arc<crate::classify::Rules>,
+    ) -> crate::classify::Policy {
+        let Some(s) = self.sources.get(id) else {
+            return crate::classify::Policy {
+                source: Some(id.to_string()),
+                rules,
+                ..Default::default()
+            };
+        };
+        let market_shift = s
+            .market
+            .as_ref()
+            .and_then(|m| self.markets.get(m))
+            .map(|m| m.rating_shift);
+        crate::classify::Policy {
+            source: Some(id.to_string()),
+            negative_at_or_below: s.negative_at_or_below,
+            rating_scale: s.rating_scale,
+            rating_shift: s.rating_shift.or(market_shift).unwrap_or(0.0),
+            on_disagreement: s.on_disagreement,
+            language: s.language.clone(),
+            rules,
+        }
     }
 
     /// Sources that are enabled, in id order.
@@ -1312,6 +1402,21 @@ mod tests {
             "notifiers",
             "quiet_hours",
             "timezone",
+            // Triage: ratings, markets, rules.
+            "rating_scale",
+            "rating_shift",
+            "market",
+            "on_disagreement",
+            "markets",
+            "rules",
+            "keywords",
+            "regex",
+            "patterns",
+            "authors",
+            "sources",
+            "platforms",
+            "severity",
+            "action",
         ];
         let mut missing: Vec<&str> = keys
             .iter()
@@ -1357,5 +1462,40 @@ mod tests {
             ["critical", "german-shop-reviews", "everything-else"]
         );
         assert!(c.warnings().iter().all(|w| !w.starts_with("routes.")));
+        assert_eq!(c.rules.len(), 2);
+        assert_eq!(c.markets["eu"].rating_shift, -1.0);
+        let p = c.triage_policy("google-alerts-brand", Default::default());
+        assert_eq!(p.rating_shift, -1.0);
+    }
+
+    #[test]
+    fn rules_and_markets_are_validated_with_their_keys() {
+        let p = problems(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\nmarket = \"us\"\nrating_shift = 99\non_disagreement = \"loudest\"\n",
+        )
+        .join("\n");
+        assert!(p.contains("sources.a.on_disagreement:"), "{p}");
+        let p = problems(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\nmarket = \"us\"\nrating_shift = 99\n\n[rules.x]\nregex = ['(a']\nseverity = \"urgent\"\n\n[rules.y]\nkeywords = [\"scam\"]\nsources = [\"nope\"]\ncolour = 1\n\n[rules.z]\nregex = ['(b']\n\n[markets.eu]\nrating_shift = \"one\"\n",
+        )
+        .join("\n");
+        assert!(
+            p.contains("4: sources.a.market: no [markets.us] table"),
+            "{p}"
+        );
+        assert!(p.contains("5: sources.a.rating_shift: must be"), "{p}");
+        assert!(p.contains("9: rules.x.severity:"), "{p}");
+        assert!(p.contains("14: rules.y.colour: unknown key"), "{p}");
+        assert!(p.contains("17: rules.z.regex: pattern 1"), "{p}");
+        assert!(p.contains("20: markets.eu.rating_shift:"), "{p}");
+        let c = load(
+            "[sources.a]\ntype = \"feed\"\nurl = \"https://x.example/f\"\nrating_scale = \"nps\"\nmarket = \"eu\"\n\n[markets.eu]\nrating_shift = -1\n\n[rules.y]\nkeywords = [\"scam\"]\nsources = [\"a\"]\n",
+        )
+        .unwrap();
+        let p = c.triage_policy("a", Default::default());
+        assert_eq!(p.rating_scale, crate::classify::RatingScale::Nps);
+        assert_eq!(p.rating_shift, -1.0);
+        let p = problems("[rules.y]\nkeywords = [\"scam\"]\nsources = [\"nope\"]\n").join("\n");
+        assert!(p.contains("rules.y.sources: no source \"nope\""), "{p}");
     }
 }

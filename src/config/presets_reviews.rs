@@ -673,7 +673,7 @@ mod tests {
         assert_eq!(s.kind.as_str(), "trustpilot");
         assert_eq!(s.options.max_pages(), 3);
         assert_eq!(s.interval, Duration::from_secs(3600));
-        assert_eq!(s.negative_at_or_below, None);
+        assert_eq!(s.negative_at_or_below, Some(2.0));
         assert!(super::sends_credential(&s.options));
         assert!(!super::sends_credential(&c.sources["tp-page"].options));
         assert_eq!(c.sources["tp-page"].options.max_pages(), 1);
@@ -872,7 +872,7 @@ mod tests {
         // Kiyoh's own threshold: 4 of 10, unless the table says otherwise.
         assert_eq!(c.sources["kiyoh"].negative_at_or_below, Some(4.0));
         assert_eq!(c.sources["kv"].negative_at_or_below, Some(6.0));
-        assert_eq!(c.sources["yelp"].negative_at_or_below, None);
+        assert_eq!(c.sources["yelp"].negative_at_or_below, Some(2.0));
         let p = problems(&format!(
             "[sources.yelp]\ntype = \"yelp\"\nbusiness_id = \"x\"\napi_key_file = \"{key}\"\nlocale = \"nl\"\n"
         ));

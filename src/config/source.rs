@@ -55,6 +55,10 @@ pub const COMMON_KEYS: &[&str] = &[
     "enabled",
     "language",
     "negative_at_or_below",
+    "rating_scale",
+    "rating_shift",
+    "market",
+    "on_disagreement",
     "brand",
     "platform",
     "alert_answered",
@@ -248,10 +252,12 @@ impl SourceKind {
             | SourceKind::Facebook => None,
             // Kiyoh's 10-point scale: 4 or less is negative (2 of 5 scaled).
             SourceKind::Kiyoh => Some(4.0),
+            // Trustpilot, Google and Yelp: 1 and 2 stars are the complaints
+            // (3 is "average" on all three).
             SourceKind::Trustpilot
             | SourceKind::GoogleBusiness
             | SourceKind::GooglePlaces
-            | SourceKind::Yelp => None,
+            | SourceKind::Yelp => Some(2.0),
         }
     }
 
@@ -299,6 +305,17 @@ pub struct SourceConfig {
     pub language: Option<String>,
     /// A rated mention is negative at or below this rating, on the platform's scale.
     pub negative_at_or_below: Option<f64>,
+    /// How ratings are read: "stars" (default: stars or points on the item's scale)
+    /// or "nps" (0 to 10, detractors 0 to 6 negative).
+    pub rating_scale: crate::classify::RatingScale,
+    /// Added to the rating threshold for cultural calibration (`-1`: one point
+    /// stricter); wins over the market's.
+    pub rating_shift: Option<f64>,
+    /// A `[markets.<id>]` whose `rating_shift` applies when the source sets none.
+    pub market: Option<String>,
+    /// Who decides when stars and text strongly disagree: "rating" (default),
+    /// "text" or "either".
+    pub on_disagreement: crate::classify::Disagreement,
     /// Brand or shop this source watches (informational, for routing later).
     pub brand: Option<String>,
     /// Platform label stored on mentions; defaults by type (and "google_alerts" for
@@ -326,6 +343,12 @@ struct Common {
     enabled: bool,
     language: Option<String>,
     negative_at_or_below: Option<f64>,
+    #[serde(default)]
+    rating_scale: crate::classify::RatingScale,
+    rating_shift: Option<f64>,
+    market: Option<String>,
+    #[serde(default)]
+    on_disagreement: crate::classify::Disagreement,
     brand: Option<String>,
     platform: Option<String>,
     #[serde(default)]
@@ -799,6 +822,10 @@ pub(super) fn parse(
         negative_at_or_below: common
             .negative_at_or_below
             .or(kind.default_negative_at_or_below()),
+        rating_scale: common.rating_scale,
+        rating_shift: common.rating_shift,
+        market: common.market,
+        on_disagreement: common.on_disagreement,
         brand: common.brand,
         platform: common.platform,
         alert_answered: common.alert_answered,
@@ -836,6 +863,11 @@ pub(super) fn validate(id: &str, s: &SourceConfig, spans: &Spans<'_>, p: &mut Ve
         && (!t.is_finite() || t < 0.0)
     {
         p.push(spans.problem(k("negative_at_or_below"), "must be a number >= 0"));
+    }
+    if let Some(x) = s.rating_shift
+        && !(x.is_finite() && x.abs() <= 10.0)
+    {
+        p.push(spans.problem(k("rating_shift"), "must be a number between -10 and 10"));
     }
     if let Some(pl) = &s.platform
         && !valid_id(pl)

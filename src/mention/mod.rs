@@ -86,6 +86,12 @@ pub struct Mention {
     pub negative: bool,
     pub score: f64,
     pub reasons: Vec<String>,
+    /// Alert severity: normal unless an operator rule raised it.
+    #[serde(default)]
+    pub severity: crate::classify::Severity,
+    /// Ids of the operator rules (`[rules.<id>]`) that matched.
+    #[serde(default)]
+    pub rules: Vec<String>,
     /// Other (source, url) pairs this mention was also reached through.
     #[serde(default)]
     pub sightings: Vec<Sighting>,

@@ -630,6 +630,8 @@ fn for_mention_reads_brand_and_scales_the_rating() {
         negative: true,
         score: -0.5,
         reasons: vec![],
+        severity: Severity::High,
+        rules: vec![],
         sightings: vec![],
         reply: None,
     };

@@ -727,6 +727,8 @@ mod tests {
             score: if negative { -0.8 } else { 0.5 },
             lang: Some("en".into()),
             reasons: vec!["test".into()],
+            severity: Default::default(),
+            rules: vec![],
         }
     }
 

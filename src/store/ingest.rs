@@ -267,6 +267,8 @@ impl Prepared {
             negative: v.negative,
             score: v.score,
             reasons: v.reasons,
+            severity: v.severity,
+            rules: v.rules,
             sightings: Vec::new(),
             reply: item.reply.clone(),
         };
@@ -550,6 +552,8 @@ impl Store {
                         m.negative = v.negative;
                         m.score = v.score;
                         m.reasons = v.reasons;
+                        m.severity = v.severity;
+                        m.rules = v.rules;
                         if m.lang.is_none() {
                             m.lang = v.lang;
                         }
@@ -706,6 +710,8 @@ mod tests {
             score: if negative { -0.8 } else { 0.5 },
             lang: Some("en".into()),
             reasons: vec!["test".into()],
+            severity: Default::default(),
+            rules: Vec::new(),
         }
     }
 
