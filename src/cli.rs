@@ -289,11 +289,14 @@ pub async fn execute(cli: Cli) -> Result<(), Failure> {
             let app = Arc::new(App::new(cfg)?);
             let r = daemon::once(app).await?;
             eprintln!(
-                "once: {} sources ok, {} failed; {} new mentions; {} alerts queued; {} delivered; {} dead-lettered; {} still queued",
+                "once: {} sources ok, {} failed; {} new mentions; {} alerts queued; {} reminders, {} escalations and {} digests queued; {} delivered; {} dead-lettered; {} still queued",
                 r.sources_ok,
                 r.sources_failed.len(),
                 r.new,
                 r.alerts_queued,
+                r.reminders,
+                r.escalations,
+                r.digests,
                 r.delivered,
                 r.dead,
                 r.pending

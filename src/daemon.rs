@@ -38,8 +38,6 @@ const MAX_ITEMS: usize = 5_000;
 /// One batch being stored while others are prepared: enough to keep two cores busy.
 const INGEST_SLOTS: usize = 3;
 const STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
-/// Default for `[triage] removed_after_polls`.
-const REMOVED_AFTER_POLLS: u32 = 3;
 
 /// Everything a running instance needs.
 pub struct App {
@@ -76,13 +74,11 @@ pub enum PollSummary {
 /// A routing decision for one mention at one instant.
 pub type RouterFn = dyn Fn(&Mention, chrono::DateTime<Utc>) -> Routing + Send + Sync;
 
-/// The router the configuration describes.
+/// The router the configuration describes: `[routes.<id>]`, `[triage]` and quiet
+/// hours (see [`crate::route`]).
 pub fn build_router(cfg: &Config) -> Arc<RouterFn> {
-    let ids: Vec<String> = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
-    Arc::new(move |_m: &Mention, _now| Routing {
-        targets: ids.iter().map(|n| crate::store::Target::now(n)).collect(),
-        ..Default::default()
-    })
+    let cfg = Arc::new(cfg.clone());
+    Arc::new(move |m: &Mention, now| crate::route::routing(&cfg, m, now))
 }
 
 /// Open the store alone (for read-only commands).
@@ -168,7 +164,7 @@ impl App {
                     .map_err(|e| store_failure(&id, e))?;
                 let queued = self
                     .store
-                    .unchanged_poll(&id, now, REMOVED_AFTER_POLLS, &*self.router)
+                    .unchanged_poll(&id, now, self.cfg.triage.removed_after_polls, &*self.router)
                     .map_err(|e| store_failure(&id, e))?;
                 if queued > 0 {
                     self.outbox_wake.notify_one();
@@ -201,7 +197,7 @@ impl App {
                 let policy2 = policy.clone();
                 let platform = source.platform().to_string();
                 let router = self.router.clone();
-                let removed_after_polls = REMOVED_AFTER_POLLS;
+                let removed_after_polls = self.cfg.triage.removed_after_polls;
                 let backfill = self.cfg.daemon.backfill;
                 let sid = id.clone();
                 let sid2 = id.clone();
@@ -405,6 +401,8 @@ pub struct OnceReport {
     /// Reminders and escalations that fell due.
     pub reminders: usize,
     pub escalations: usize,
+    /// Digests whose period ended.
+    pub digests: usize,
     pub delivered: usize,
     pub dead: usize,
     /// Deliveries still queued (for a later run).
@@ -438,6 +436,7 @@ pub async fn once(app: Arc<App>) -> anyhow::Result<OnceReport> {
     let tick = app.case_tick().await?;
     report.reminders = tick.reminders;
     report.escalations = tick.escalations;
+    report.digests = app.digest_tick().await?.queued;
 
     let deadline = tokio::time::Instant::now() + app.cfg.daemon.once_retry_wait;
     loop {
@@ -504,6 +503,30 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
 }
 
 impl App {
+    /// Close the digest periods that have ended: queue their digests.
+    pub async fn digest_tick(&self) -> anyhow::Result<crate::alert::digest_due::DigestReport> {
+        if !self
+            .cfg
+            .notifiers
+            .values()
+            .any(|n| n.enabled && n.digest.is_some())
+        {
+            return Ok(Default::default());
+        }
+        let store = self.store.clone();
+        let router = self.router.clone();
+        let cfg = self.cfg.clone();
+        let turn = self.store_turn.lock().await;
+        let r = tokio::task::spawn_blocking(move || {
+            crate::alert::digest_due::tick(&cfg, &store, &*router, Utc::now())
+        })
+        .await
+        .context("the digest pass panicked")?
+        .context("queueing digests")?;
+        drop(turn);
+        Ok(r)
+    }
+
     /// Queue the reminders and escalations due now.
     pub async fn case_tick(&self) -> anyhow::Result<TickReport> {
         let store = self.store.clone();
@@ -572,15 +595,20 @@ async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
             Ok(_) => {}
             Err(e) => error!(error = %e, "Reminder and escalation pass failed."),
         }
+        if let Err(e) = app.digest_tick().await {
+            error!(error = %e, "Digest pass failed.");
+        }
         if let Err(e) = app.outbox.pass(Utc::now()).await {
             error!(error = %e, "Outbox pass failed.");
         }
         let now = Utc::now();
         let next_step = app.store.next_case_step(now, &*app.router).ok().flatten();
+        let next_digest = crate::alert::digest_due::next_due(&app.cfg, &app.store);
         let wait = match app.outbox.next_due() {
             Ok(next) => next
                 .into_iter()
                 .chain(next_step)
+                .chain(next_digest)
                 .min()
                 .map(|t| (t - now).to_std().unwrap_or_default())
                 .unwrap_or(Duration::from_secs(60))

@@ -307,22 +307,25 @@ impl Plan {
     }
 }
 
-/// The routing of a stored mention at `now`, for the daemon's router. Until
-/// mentions carry a severity and the rules that fired, every mention is
-/// `normal` with no rules: `severity` and `rules` routes do not match it yet,
-/// and nothing bypasses quiet hours.
+/// The routing of a stored mention at `now`, for the daemon's router: its
+/// severity and the operator rules that fired come from its triage.
 pub fn routing(
     cfg: &Config,
     m: &crate::mention::Mention,
     now: DateTime<Utc>,
 ) -> crate::store::Routing {
-    plan(cfg, &RouteInput::for_mention(cfg, m, Severity::Normal, &[])).routing(now)
+    plan(cfg, &RouteInput::for_mention(cfg, m, m.severity, &m.rules)).routing(now)
 }
 
 /// Decide where a mention goes. See the module docs for the rules.
 pub fn plan(cfg: &Config, input: &RouteInput<'_>) -> Plan {
     let t = &cfg.triage;
-    let enabled = |id: &String| cfg.notifiers.get(id).is_some_and(|n| n.enabled);
+    // A digest notifier hears of mentions only in its digest, never one by one.
+    let enabled = |id: &String| {
+        cfg.notifiers
+            .get(id)
+            .is_some_and(|n| n.enabled && n.digest.is_none())
+    };
     let off_if_zero = |d: Option<Duration>| d.filter(|d| !d.is_zero());
     let mut out = Plan {
         routes: vec![],
@@ -340,7 +343,11 @@ pub fn plan(cfg: &Config, input: &RouteInput<'_>) -> Plan {
         quiet: BTreeMap::new(),
     };
     let everyone = |out: &mut Plan| {
-        out.notifiers = cfg.enabled_notifiers().map(|(id, _)| id.clone()).collect();
+        out.notifiers = cfg
+            .enabled_notifiers()
+            .filter(|(_, n)| n.digest.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
     };
     let routes = cfg.routes_in_order();
     if routes.is_empty() {

@@ -3398,3 +3398,93 @@ async fn pipeline_rules_set_severity_and_silence_staff() {
     assert_eq!(staff["negative"], false);
     assert_eq!(staff["rules"], serde_json::json!(["staff"]));
 }
+
+/// Reminders and the escalation reach their notifiers once each, on time, through a
+/// restart; a digest notifier gets no per-alert messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_and_escalation_fire_once_each_and_survive_a_restart() {
+    let server = Server::start().await;
+    serve_one_complaint(&server);
+    server.route("/hook", Reply::Status(200, vec![]));
+    server.route("/boss", Reply::Status(200, vec![]));
+    let env = Env::new(&format!(
+        "[triage]\nremind_after = \"2s\"\nmax_reminders = 2\nescalate_after = \"5s\"\nescalate_to = [\"boss\"]\n\n[routes.team]\nnotifiers = [\"hook\"]\n\n{}\n{}\n[notifiers.boss]\ntype = \"webhook\"\nurl = \"{}\"\n\n[notifiers.daily]\ntype = \"file\"\npath = \"digest.jsonl\"\ndigest = \"daily 08:00 Europe/Berlin\"\n",
+        feed_source("f", &server.url("/feed.xml")),
+        hook_config(&server, None),
+        server.url("/boss")
+    ));
+    let events = |path: &str| -> Vec<(String, serde_json::Value)> {
+        accepted_webhooks(&server, path, &[200])
+            .into_iter()
+            .map(|h| {
+                (
+                    h["event"].as_str().unwrap().to_string(),
+                    h["details"].clone(),
+                )
+            })
+            .collect()
+    };
+    let mut child = env.command(&["run"]).spawn().unwrap();
+    let start = Instant::now();
+    while events("/hook")
+        .iter()
+        .filter(|e| e.0 == "review.reminder")
+        .count()
+        < 1
+    {
+        assert!(start.elapsed() < Duration::from_secs(30), "first reminder");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A restart in the middle: nothing is repeated, nothing lost.
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    let mut child = env.command(&["run"]).spawn().unwrap();
+    while events("/boss").is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(40), "escalation");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+
+    let hook = events("/hook");
+    let kinds: Vec<&str> = hook.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "review.negative").count(),
+        1,
+        "{kinds:?}"
+    );
+    let steps: Vec<u64> = hook
+        .iter()
+        .filter(|e| e.0 == "review.reminder")
+        .map(|e| e.1["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 2], "each step once, capped at max_reminders");
+    assert!(
+        hook.iter()
+            .filter(|e| e.0 == "review.reminder")
+            .all(|e| e.1["reminder"] == "unseen")
+    );
+    let boss = events("/boss");
+    assert_eq!(boss.len(), 1, "{boss:?}");
+    assert_eq!(boss[0].0, "review.escalated");
+    assert!(boss[0].1["open_for_secs"].as_i64().unwrap() >= 5);
+    assert!(
+        !env.dir.path().join("digest.jsonl").exists(),
+        "a digest notifier gets no per-alert messages"
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod chat;
 pub mod digest;
+pub mod digest_due;
 pub mod email;
 pub mod file;
 pub mod i18n;

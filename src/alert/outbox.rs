@@ -94,6 +94,9 @@ impl Outbox {
     async fn attempt(&self, t: &Target, d: Delivery, r: &mut PassReport) -> Result<(), StoreError> {
         let span = info_span!("delivery", delivery = %d.id, notifier = %d.notifier, event = %d.event, attempt = d.attempts + 1);
         async {
+            if d.event == crate::store::EVENT_DIGEST {
+                return self.attempt_digest(t, d, r).await;
+            }
             let Some(mention) = self.store.mention(&d.mention_id)? else {
                 error!(mention = %d.mention_id, "Mention of a queued alert is missing; dead-lettering.");
                 self.store.dead_letter(&d, Utc::now(), "mention missing from the store").await?;
@@ -103,19 +106,61 @@ impl Outbox {
             let case = self.store.case(&d.mention_id)?;
             let alert = Alert { delivery_id: d.id.clone(), event: d.event.clone(), mention, case, detail: d.detail.clone() };
             let result = t.notifier.deliver(&alert).await;
+            self.settle(t, &d, result, r).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// A digest delivery: its content waits in the store until it is delivered.
+    async fn attempt_digest(
+        &self,
+        t: &Target,
+        d: Delivery,
+        r: &mut PassReport,
+    ) -> Result<(), StoreError> {
+        let digest = match self.store.digest_payload(&d.id)? {
+            Some(body) => serde_json::from_slice::<super::digest::Digest>(&body).ok(),
+            None => None,
+        };
+        let Some(digest) = digest else {
+            error!("The content of a queued digest is missing or unreadable; dead-lettering.");
+            self.store
+                .dead_letter(&d, Utc::now(), "digest content missing from the store")
+                .await?;
+            r.dead += 1;
+            return Ok(());
+        };
+        let result = t.notifier.deliver_digest(&digest).await;
+        self.settle(t, &d, result, r).await
+    }
+
+    /// Record the outcome of one attempt: delivered, dead-lettered, or rescheduled
+    /// with backoff.
+    async fn settle(
+        &self,
+        t: &Target,
+        d: &Delivery,
+        result: Result<(), DeliveryError>,
+        r: &mut PassReport,
+    ) -> Result<(), StoreError> {
+        {
             let now = Utc::now();
             match result {
                 Ok(()) => {
-                    self.store.mark_delivered(&d, now).await?;
+                    self.store.mark_delivered(d, now).await?;
                     info!("Alert delivered.");
                     r.delivered += 1;
                 }
                 Err(DeliveryError::Fatal { reason }) => {
                     error!(%reason, "Alert rejected permanently; dead-lettered.");
-                    self.store.dead_letter(&d, now, &reason).await?;
+                    self.store.dead_letter(d, now, &reason).await?;
                     r.dead += 1;
                 }
-                Err(DeliveryError::Retry { reason, retry_after }) => {
+                Err(DeliveryError::Retry {
+                    reason,
+                    retry_after,
+                }) => {
                     let mut wait = backoff::delay(d.attempts + 1, t.retry.initial, t.retry.max);
                     if let Some(ra) = retry_after {
                         wait = wait.max(ra.min(t.retry.max));
@@ -124,18 +169,16 @@ impl Outbox {
                     if next - d.created_at > to_chrono(t.retry.give_up_after) {
                         let why = format!("gave up after {} attempts: {reason}", d.attempts + 1);
                         error!(reason = %why, "Alert could not be delivered; dead-lettered.");
-                        self.store.dead_letter(&d, now, &why).await?;
+                        self.store.dead_letter(d, now, &why).await?;
                         r.dead += 1;
                     } else {
                         warn!(%reason, retry_in = %humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)), "Delivery failed; will retry.");
-                        self.store.reschedule(&d, next, &reason)?;
+                        self.store.reschedule(d, next, &reason)?;
                         r.retried += 1;
                     }
                 }
             }
             Ok(())
         }
-        .instrument(span)
-        .await
     }
 }

@@ -41,7 +41,9 @@ pub use cases::{
     CaseOpError, EVENT_DIGEST, EVENT_ESCALATED, EVENT_NEGATIVE, EVENT_REMINDER, EVENT_REMOVED,
     EVENT_REPLIED, EVENT_RESOLVED, MIN_ID_PREFIX, Router, Routing, Target, TickReport,
 };
-pub use ingest::{Ingest, IngestItem, IngestReport, PreparedBatch};
+pub use ingest::{
+    Ingest, IngestItem, IngestReport, PreparedBatch, delivery_id, delivery_id_tagged,
+};
 
 /// Version of the key scheme; bump and migrate when keys change.
 pub const SCHEMA_VERSION: u32 = 1;
