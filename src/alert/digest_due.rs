@@ -332,4 +332,115 @@ mod tests {
         assert!(d.new_negatives.is_empty() && d.resolved_cases.is_empty());
         assert_eq!(d.open_cases.len(), 2);
     }
+
+    /// A digest notifier's first sight starts its period; the period's end queues
+    /// one digest that the outbox delivers (here to a file), once; an empty period
+    /// sends nothing.
+    #[tokio::test]
+    async fn tick_queues_one_digest_per_period_and_the_outbox_delivers_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("digest.jsonl");
+        let cfg = Config::load_for_test(&format!(
+            "[notifiers.daily]\ntype = \"file\"\npath = {:?}\ndigest = \"hourly\"\n\n[notifiers.quiet]\ntype = \"file\"\npath = {:?}\ndigest = \"hourly\"\n",
+            out.display().to_string(),
+            dir.path().join("never.jsonl").display().to_string()
+        ))
+        .unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("state"), 1 << 20).unwrap());
+        let router = |_: &crate::mention::Mention, _| Routing::default();
+        let verdict = |_: &IngestItem| Verdict {
+            negative: true,
+            score: -0.9,
+            lang: None,
+            reasons: vec![],
+            severity: Default::default(),
+            rules: vec![],
+        };
+
+        // First sight: the period starts; nothing is due.
+        assert_eq!(
+            tick(&cfg, &store, &router, at(2, 9, 10)).unwrap(),
+            DigestReport::default()
+        );
+        // A complaint arrives (no per-alert notifiers: the case opens silently).
+        store
+            .ingest(
+                Ingest {
+                    source: "s",
+                    now: at(2, 9, 20),
+                    backfill: Duration::from_secs(86400),
+                    router: &router,
+                    removed_after_polls: 0,
+                    validators: None,
+                    items_in_document: 1,
+                    alert_answered: false,
+                    aggregate: None,
+                },
+                vec![IngestItem {
+                    platform: "forum".into(),
+                    external_id: Some("x".into()),
+                    text: "never arrived and nobody answers".into(),
+                    published_at: Some(at(2, 9, 0)),
+                    ..Default::default()
+                }],
+                &verdict,
+            )
+            .unwrap();
+        assert_eq!(tick(&cfg, &store, &router, at(2, 9, 59)).unwrap().queued, 0);
+        // 10:00 passed: one digest per notifier, once.
+        let r = tick(&cfg, &store, &router, at(2, 10, 0)).unwrap();
+        assert_eq!(r.queued, 2);
+        assert_eq!(
+            tick(&cfg, &store, &router, at(2, 10, 30)).unwrap(),
+            DigestReport::default()
+        );
+        let pending = store.pending_deliveries().unwrap();
+        assert_eq!(pending.len(), 2);
+        assert!(pending.iter().all(|d| d.event == "digest"));
+
+        let targets = cfg
+            .enabled_notifiers()
+            .map(|(id, n)| {
+                let notifier = crate::alert::build(id, n, "ua").unwrap();
+                (
+                    id.clone(),
+                    crate::alert::outbox::Target {
+                        notifier: std::sync::Arc::from(notifier),
+                        retry: n.retry.clone(),
+                    },
+                )
+            })
+            .collect();
+        let outbox = crate::alert::outbox::Outbox::new(store.clone(), targets);
+        let pass = outbox.pass(at(2, 10, 30)).await.unwrap();
+        assert_eq!(pass.delivered, 2);
+        let line = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(line.lines().count(), 1);
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(v["event"], "digest");
+        assert_eq!(
+            v["digest"]["new_negatives"].as_array().unwrap().len(),
+            1,
+            "{v}"
+        );
+        assert!(
+            store.digest_payload(&pending[0].id).unwrap().is_none(),
+            "content dropped once delivered"
+        );
+
+        // The case is acknowledged and resolved by 11:00... still open here, so the
+        // next hour has something to say; after it is resolved and reported, an
+        // empty hour sends nothing.
+        let id = store.cases().unwrap()[0].id.clone();
+        store
+            .case_action(&id, Action::Resolve, "anna", None, at(2, 10, 40))
+            .unwrap();
+        assert_eq!(
+            tick(&cfg, &store, &router, at(2, 11, 0)).unwrap().queued,
+            2,
+            "the resolution"
+        );
+        let r = tick(&cfg, &store, &router, at(2, 12, 5)).unwrap();
+        assert_eq!((r.queued, r.skipped), (0, 2), "nothing to say");
+    }
 }

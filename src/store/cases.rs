@@ -1069,4 +1069,33 @@ mod tests {
         // Closed cases leave the open list: no follow-ups.
         assert_eq!(h.tick(hours(50)), TickReport::default());
     }
+
+    #[test]
+    fn quiet_hours_hold_a_delivery_until_the_window_ends() {
+        let mut h = H::new();
+        h.routing.targets = vec![
+            Target {
+                notifier: "hook".into(),
+                hold_until: Some(hours(7)),
+            },
+            Target::now("pager"),
+        ];
+        h.poll(hours(0), vec![]);
+        h.poll(hours(0), vec![review("a", 1.0, 1)]);
+        let mut due: Vec<(String, DateTime<Utc>)> = h
+            .store
+            .pending_deliveries()
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.notifier, d.next_attempt_at))
+            .collect();
+        due.sort();
+        assert_eq!(
+            due,
+            [
+                ("hook".to_string(), hours(7)),
+                ("pager".to_string(), hours(0))
+            ]
+        );
+    }
 }
