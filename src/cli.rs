@@ -123,7 +123,7 @@ pub enum Command {
     },
 }
 
-/// `reviewradar case <action> ID`: ID is the case id or a unique prefix of it (at
+/// `reviewradar case <action> ID`: ID is the case id or a unique part of it (at
 /// least 6 characters).
 #[derive(Debug, Subcommand)]
 pub enum CaseCommand {
@@ -148,7 +148,7 @@ pub enum CaseCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct CaseArgs {
-    /// Case id or a unique prefix of it.
+    /// Case id, or a unique part of it (the `cases` table shows the last 12 digits).
     pub id: String,
     /// What was done or why.
     #[arg(long)]
@@ -601,6 +601,13 @@ struct CaseRow {
     mention: Option<Mention>,
 }
 
+/// The last 12 digits of a case id: ids begin with their first-seen time, so the
+/// cases of one poll differ only at the end. `case` accepts any unique part.
+fn short_id(id: &str) -> &str {
+    let start = id.len().saturating_sub(12);
+    id.get(start..).unwrap_or(id)
+}
+
 /// "3d 4h", "5h 10m", "12m": the two largest units.
 fn age(secs: i64) -> String {
     let secs = secs.max(0);
@@ -650,7 +657,7 @@ fn print_cases(
         writeln!(
             out,
             "{:<12} {:<12} {:>8}  {:<20} {:>6}  {:<12} {}",
-            crate::mention::cut(&c.id, 12),
+            short_id(&c.id),
             c.state.as_str(),
             age((now - c.opened_at).num_seconds()),
             crate::mention::cut(&c.source, 20),

@@ -51,15 +51,17 @@ fn request_at(path: &Path, cmd: &StoreCommand) -> std::io::Result<Option<Respons
     use std::os::unix::net::UnixStream;
     let mut stream = match UnixStream::connect(path) {
         Ok(s) => s,
-        Err(e)
-            if matches!(
+        // Not allowed to talk to the daemon: opening its store would fail too.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(std::io::Error::new(
                 e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
-            ) =>
-        {
-            return Ok(None);
+                format!("{e}; run this as the service user (e.g. `sudo -u reviewradar ...`)"),
+            ));
         }
-        Err(e) => return Err(e),
+        // No socket, a stale one (a daemon killed hard) or a path too long for a
+        // socket: no daemon to ask, so the caller opens the store itself (and
+        // reports the store's lock if a daemon does hold it).
+        Err(_) => return Ok(None),
     };
     stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
     stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;

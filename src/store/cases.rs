@@ -453,8 +453,9 @@ impl Store {
         Ok(v)
     }
 
-    /// The case whose id is `query` or starts with it (at least [`MIN_ID_PREFIX`]
-    /// characters, and only one case may match).
+    /// The case whose id is `query`, or the one case whose id contains it (at least
+    /// [`MIN_ID_PREFIX`] hex digits: ids begin with their first-seen time, so cases
+    /// of one poll share a prefix, and the CLI shows the ids' last digits).
     pub fn find_case(&self, query: &str) -> Result<Case, CaseOpError> {
         let q = query.trim().to_ascii_lowercase();
         if let Some(c) = self.case(&q)? {
@@ -463,18 +464,22 @@ impl Store {
         if q.len() < MIN_ID_PREFIX || !q.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(CaseError::NotFound(query.to_string()).into());
         }
-        let mut found: Vec<Case> = self.scan_json(format!("c/{q}").as_bytes())?;
-        match found.len() {
-            0 => Err(CaseError::NotFound(query.to_string()).into()),
-            1 => Ok(found.remove(0)),
-            _ => Err(CaseError::Ambiguous(
+        let mut ids = Vec::new();
+        for kv in self.tree.scan_prefix(b"c/") {
+            let (k, _) = kv.map_err(StoreError::from)?;
+            let id = String::from_utf8_lossy(&k[2..]).into_owned();
+            if id.contains(&q) {
+                ids.push(id);
+            }
+        }
+        match ids.as_slice() {
+            [] => Err(CaseError::NotFound(query.to_string()).into()),
+            [one] => self
+                .case(one)?
+                .ok_or_else(|| CaseError::NotFound(query.to_string()).into()),
+            many => Err(CaseError::Ambiguous(
                 query.to_string(),
-                found
-                    .iter()
-                    .take(5)
-                    .map(|c| c.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                many.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
             )
             .into()),
         }
@@ -1014,6 +1019,22 @@ mod tests {
             c.history.last().unwrap().note.as_deref(),
             Some("the review is shown again")
         );
+    }
+
+    #[test]
+    fn cases_of_one_poll_are_told_apart_by_their_last_digits() {
+        let h = H::new();
+        h.poll(hours(0), vec![]);
+        h.poll(hours(0), vec![review("a", 1.0, 1), review("b", 1.0, 1)]);
+        let ids: Vec<String> = h.store.cases().unwrap().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids[0][..16], ids[1][..16], "same first-seen time");
+        assert!(matches!(
+            h.store.find_case(&ids[0][..12]),
+            Err(CaseOpError::Case(CaseError::Ambiguous(..)))
+        ));
+        for id in &ids {
+            assert_eq!(&h.store.find_case(&id[id.len() - 12..]).unwrap().id, id);
+        }
     }
 
     #[test]
