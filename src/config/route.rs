@@ -242,6 +242,13 @@ pub(super) fn validate(cfg: &Config, spans: &Spans<'_>, p: &mut Vec<Problem>) {
 /// Advice that does not stop loading.
 pub(super) fn warnings(cfg: &Config, w: &mut Vec<String>) {
     let disabled = |n: &String| cfg.notifiers.get(n).is_some_and(|n| !n.enabled);
+    for n in &cfg.triage.escalate_to {
+        if cfg.notifiers.get(n).is_some_and(|n| n.digest.is_some()) {
+            w.push(format!(
+                "triage.escalate_to: notifier {n:?} sends digests; escalations do not go to it"
+            ));
+        }
+    }
     for n in cfg.triage.escalate_to.iter().filter(|n| disabled(n)) {
         w.push(format!(
             "triage.escalate_to: notifier {n:?} is disabled; nothing is sent to it"
@@ -265,6 +272,20 @@ pub(super) fn warnings(cfg: &Config, w: &mut Vec<String>) {
         if !r.notifiers.is_empty() && r.notifiers.iter().all(disabled) {
             w.push(format!(
                 "routes.{id}.notifiers: every notifier is disabled; its mentions go to every enabled notifier instead"
+            ));
+        }
+        let digests = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .filter(|n| cfg.notifiers.get(*n).is_some_and(|n| n.digest.is_some()))
+                .cloned()
+                .collect()
+        };
+        for n in digests(&r.notifiers)
+            .into_iter()
+            .chain(digests(r.escalate_to.as_deref().unwrap_or_default()))
+        {
+            w.push(format!(
+                "routes.{id}: notifier {n:?} sends digests; it gets no message per mention (its digest covers every source)"
             ));
         }
         if r.quiet_hours.is_none() && r.timezone != Tz::UTC {

@@ -670,3 +670,24 @@ fn routing_for_the_store_holds_each_target_by_its_quiet_hours() {
     let r = p.routing(utc(2026, 1, 11, 12, 0));
     assert!(r.targets.iter().all(|t| t.hold_until.is_none()));
 }
+
+#[test]
+fn digest_notifiers_get_nothing_one_by_one() {
+    let c = cfg(
+        "[notifiers.daily]\ntype = \"file\"\npath = \"d.jsonl\"\ndigest = \"daily 08:00\"\n\n[routes.r]\nnotifiers = [\"hook\", \"daily\"]\nsources = [\"tp\"]\n",
+    );
+    let w = c.warnings().join("\n");
+    assert!(
+        w.contains("routes.r: notifier \"daily\" sends digests"),
+        "{w}"
+    );
+    let p = plan(&c, &input("tp", "trustpilot", "bad"));
+    assert_eq!(p.notifiers, ["hook"]);
+    let p = plan(&c, &input("other", "trustpilot", "bad"));
+    assert!(p.fallback);
+    assert!(
+        !p.notifiers.contains(&"daily".to_string()),
+        "{:?}",
+        p.notifiers
+    );
+}
