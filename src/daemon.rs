@@ -51,6 +51,12 @@ pub struct App {
     notifier_ids: Vec<String>,
     /// Where each mention's events go and how its case is followed up.
     router: Arc<RouterFn>,
+    /// When the next reminder or escalation may fall due: the follow-up pass runs
+    /// then, not at every outbox wake-up (it reads every open case).
+    case_due: std::sync::Mutex<Option<chrono::DateTime<Utc>>>,
+    /// The shortest `remind_after`/`escalate_after` of the config: a case opened
+    /// now has nothing due before now + this.
+    min_followup: Option<Duration>,
     /// Woken when a poll queues alerts.
     outbox_wake: Notify,
     /// Bounds polls in progress (fetched documents waiting for the store), so memory
@@ -79,6 +85,21 @@ pub type RouterFn = dyn Fn(&Mention, chrono::DateTime<Utc>) -> Routing + Send + 
 pub fn build_router(cfg: &Config) -> Arc<RouterFn> {
     let cfg = Arc::new(cfg.clone());
     Arc::new(move |m: &Mention, now| crate::route::routing(&cfg, m, now))
+}
+
+/// The shortest reminder or escalation delay in `[triage]` and the routes.
+fn min_followup(cfg: &Config) -> Option<Duration> {
+    let t = &cfg.triage;
+    [t.remind_after, t.escalate_after]
+        .into_iter()
+        .chain(
+            cfg.routes
+                .values()
+                .flat_map(|r| [r.remind_after, r.escalate_after]),
+        )
+        .flatten()
+        .filter(|d| !d.is_zero())
+        .min()
 }
 
 /// Open the store alone (for read-only commands).
@@ -125,8 +146,12 @@ impl App {
             warn!(delivery = %d.id, notifier = %d.notifier, "A queued alert is for a notifier that is not configured (or disabled); it stays queued.");
         }
         let router = build_router(&cfg);
+        let min_followup = min_followup(&cfg);
         Ok(App {
             router,
+            // A pass at start-up finds what fell due while the daemon was down.
+            case_due: std::sync::Mutex::new(Some(Utc::now())),
+            min_followup,
             cfg,
             store,
             fetcher,
@@ -239,6 +264,11 @@ impl App {
                     );
                 }
                 if report.alerts_queued > 0 {
+                    // Cases may have opened: their first follow-up is due no
+                    // earlier than the shortest delay from now.
+                    if let Some(d) = self.min_followup {
+                        self.case_due_at(now + chrono::Duration::from_std(d).unwrap_or_default());
+                    }
                     self.outbox_wake.notify_one();
                 }
                 Ok(PollSummary::Stored {
@@ -527,6 +557,39 @@ impl App {
         Ok(r)
     }
 
+    /// Bring the next follow-up pass forward to `at` if it is earlier.
+    fn case_due_at(&self, at: chrono::DateTime<Utc>) {
+        let mut due = self.case_due.lock().unwrap_or_else(|e| e.into_inner());
+        if due.is_none_or(|d| at < d) {
+            *due = Some(at);
+        }
+    }
+
+    /// Queue the reminders and escalations due now, if the last pass said anything
+    /// could be; then work out when the next one may be.
+    pub async fn case_tick_if_due(&self) -> anyhow::Result<TickReport> {
+        let now = Utc::now();
+        let due = *self.case_due.lock().unwrap_or_else(|e| e.into_inner());
+        if due.is_none_or(|d| d > now) {
+            return Ok(TickReport::default());
+        }
+        let r = self.case_tick().await?;
+        let store = self.store.clone();
+        let router = self.router.clone();
+        let next = tokio::task::spawn_blocking(move || store.next_case_step(Utc::now(), &*router))
+            .await
+            .context("the follow-up planner panicked")?
+            .context("planning reminders and escalations")?;
+        let mut due = self.case_due.lock().unwrap_or_else(|e| e.into_inner());
+        // A poll may have brought it forward meanwhile.
+        *due = match (*due, next) {
+            (Some(d), Some(n)) if d > now => Some(d.min(n)),
+            (Some(d), None) if d > now => Some(d),
+            (_, n) => n,
+        };
+        Ok(r)
+    }
+
     /// Queue the reminders and escalations due now.
     pub async fn case_tick(&self) -> anyhow::Result<TickReport> {
         let store = self.store.clone();
@@ -584,7 +647,7 @@ async fn source_loop(app: Arc<App>, idx: usize, token: CancellationToken) {
 
 async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
     loop {
-        match app.case_tick().await {
+        match app.case_tick_if_due().await {
             Ok(t) if t.reminders + t.escalations > 0 => {
                 info!(
                     reminders = t.reminders,
@@ -602,7 +665,7 @@ async fn outbox_loop(app: Arc<App>, token: CancellationToken) {
             error!(error = %e, "Outbox pass failed.");
         }
         let now = Utc::now();
-        let next_step = app.store.next_case_step(now, &*app.router).ok().flatten();
+        let next_step = *app.case_due.lock().unwrap_or_else(|e| e.into_inner());
         let next_digest = crate::alert::digest_due::next_due(&app.cfg, &app.store);
         let wait = match app.outbox.next_due() {
             Ok(next) => next
