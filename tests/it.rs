@@ -3054,6 +3054,25 @@ async fn platform_changes_move_the_case_and_send_their_events() {
     let cs = cases_json(&env).await;
     assert_eq!(case_of(&cs, "Review r2")["state"], "open");
     assert_eq!(case_of(&cs, "Review r2")["round"], 2);
+    let r2 = case_of(&cs, "Review r2")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = env.run(&["case", "show", &r2]).await;
+    eprintln!("{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("resolved     by platform [review.resolved]: rating 2 → 4"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains(
+            "open         by platform [review.negative]: the review turned negative again"
+        ),
+        "{}",
+        o.stdout
+    );
 
     // r1 vanishes (its page still reaches back to its date): removed after 3 polls,
     // not before. The page keeps r2 and r3 and an older review, so it reaches back.
