@@ -8,8 +8,12 @@
 //!   `w` (word, valence), `c` (complaint: a word or a phrase, valence),
 //!   `neg` (negator), `int` (intensifier or diminisher, multiplier),
 //!   `but` (contrast: what follows weighs more), `stop` (function word, only used
-//!   to recognise the language of short texts). Hand-written entries override
-//!   generated ones.
+//!   to recognise the language of short texts), `iro` (irony marker, a word or
+//!   phrase, valence: "thanks a lot", "knap hoor", "ganz großes Kino"; see
+//!   [`super::score`]) and `deg` (a degree adverb from a negative word,
+//!   multiplier: "insanely", "belachelijk", "jube"; it boosts a sentiment word
+//!   right after it and keeps its own valence otherwise). `rules-any.tsv` takes
+//!   `w` and `iro` for symbols. Hand-written entries override generated ones.
 //!
 //! A term ending in `*` is a stem and matches any word that starts with it and has
 //! at most a few more letters (four for generated stems, six for hand-written
@@ -88,6 +92,8 @@ pub(crate) struct Entry {
     pub v: f32,
     /// A complaint term (scam, refund, chargeback): reported as a complaint pattern.
     pub complaint: bool,
+    /// An irony marker (`iro`): with complaint content around it, praise is ironic.
+    pub irony: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +112,8 @@ pub(crate) struct PhraseTok {
 pub(crate) struct Phrase {
     pub toks: Vec<PhraseTok>,
     pub v: f32,
+    /// An irony marker (`iro`), not a plain phrase.
+    pub irony: bool,
 }
 
 #[derive(Debug, Default)]
@@ -115,6 +123,8 @@ pub(crate) struct Lexicon {
     max_stem: usize,
     pub negators: HashSet<Box<str>>,
     pub boosters: HashMap<Box<str>, f32>,
+    /// Degree adverbs from negative words (`deg`): boosters before a sentiment word.
+    pub degree: HashMap<Box<str>, f32>,
     pub contrast: HashSet<Box<str>>,
     stop: HashSet<Box<str>>,
     pub phrases: Vec<Phrase>,
@@ -148,6 +158,7 @@ impl Lexicon {
             .chain(&self.negators)
             .chain(&self.contrast)
             .chain(self.boosters.keys())
+            .chain(self.degree.keys())
             .chain(self.phrase_index.keys())
             .chain(self.words.keys())
     }
@@ -171,6 +182,8 @@ pub(crate) struct Lexicons {
     pub langs: Vec<Lexicon>,
     /// Emoji and emoticons, the same in every language.
     pub symbols: HashMap<Box<str>, f32>,
+    /// Emoji that mark irony (🙃): see [`super::score`].
+    pub irony_symbols: HashSet<Box<str>>,
     /// For each whole word: a bit per language (`1 << Lang::index`) whose lexicon
     /// knows it. One lookup per token votes for the language of a text.
     pub known: HashMap<Box<str>, u8>,
@@ -190,6 +203,7 @@ pub(crate) static LEXICONS: LazyLock<Lexicons> = LazyLock::new(load);
 fn load() -> Lexicons {
     let mut langs: Vec<Lexicon> = Lang::ALL.iter().map(|_| Lexicon::default()).collect();
     let mut symbols = HashMap::default();
+    let mut irony_symbols = HashSet::default();
     let mut bad_lines = Vec::new();
 
     for line in GENERATED.lines() {
@@ -211,6 +225,7 @@ fn load() -> Lexicons {
             let entry = Entry {
                 v,
                 complaint: false,
+                irony: false,
             };
             langs[l.index()].insert_term(&fold(term), entry, GENERATED_MAX_SUFFIX);
         } else {
@@ -225,7 +240,7 @@ fn load() -> Lexicons {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
-            if let Err(e) = rule_line(lang, line, &mut langs, &mut symbols) {
+            if let Err(e) = rule_line(lang, line, &mut langs, &mut symbols, &mut irony_symbols) {
                 bad_lines.push(format!("rules-{file}.tsv: {e}: {line}"));
             }
         }
@@ -256,6 +271,7 @@ fn load() -> Lexicons {
     Lexicons {
         langs,
         symbols,
+        irony_symbols,
         known,
         bad_lines,
     }
@@ -266,6 +282,7 @@ fn rule_line(
     line: &str,
     langs: &mut [Lexicon],
     symbols: &mut HashMap<Box<str>, f32>,
+    irony_symbols: &mut HashSet<Box<str>>,
 ) -> Result<(), &'static str> {
     let mut f = line.split('\t');
     let kind = f.next().ok_or("no kind")?.trim();
@@ -282,8 +299,12 @@ fn rule_line(
     }
     let Some(lang) = lang else {
         // rules-any.tsv holds symbols only.
-        if kind != "w" {
-            return Err("rules-any.tsv only takes `w`");
+        match kind {
+            "w" => {}
+            "iro" => {
+                irony_symbols.insert(raw.into());
+            }
+            _ => return Err("rules-any.tsv only takes `w` and `iro`"),
         }
         symbols.insert(raw.into(), num()?);
         return Ok(());
@@ -291,12 +312,13 @@ fn rule_line(
     let lex = &mut langs[lang.index()];
     let term = fold(raw);
     match kind {
-        "w" | "c" => {
+        "w" | "c" | "iro" => {
             let v = num()?;
             if !(-1.0..=1.0).contains(&v) {
                 return Err("valence outside -1..1");
             }
             let complaint = kind == "c";
+            let irony = kind == "iro";
             if term.contains(' ') {
                 let toks: Vec<PhraseTok> = term
                     .split_whitespace()
@@ -314,9 +336,14 @@ fn rule_line(
                 if toks[0].prefix {
                     return Err("a phrase must start with a whole word");
                 }
-                lex.phrases.push(Phrase { toks, v });
+                lex.phrases.push(Phrase { toks, v, irony });
             } else {
-                lex.insert_term(&term, Entry { v, complaint }, CURATED_MAX_SUFFIX);
+                let entry = Entry {
+                    v,
+                    complaint,
+                    irony,
+                };
+                lex.insert_term(&term, entry, CURATED_MAX_SUFFIX);
             }
         }
         "neg" => {
@@ -324,6 +351,9 @@ fn rule_line(
         }
         "int" => {
             lex.boosters.insert(term.into(), num()?);
+        }
+        "deg" => {
+            lex.degree.insert(term.into(), num()?);
         }
         "but" => {
             lex.contrast.insert(term.into());

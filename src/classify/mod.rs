@@ -317,7 +317,13 @@ pub fn classify_text(title: Option<&str>, body: &str, lang_hint: Option<&str>) -
     reasons.push(lang_reason);
 
     let lex = lang.map(|l| lexicons.get(l));
-    let s = score::score(&tokens, lang, lex, &lexicons.symbols);
+    let s = score::score(
+        &tokens,
+        lang,
+        lex,
+        &lexicons.symbols,
+        &lexicons.irony_symbols,
+    );
     let negative = s.score < TEXT_NEGATIVE_BELOW;
     explain(&s, title, body, negative, &mut reasons);
     Verdict {
@@ -428,8 +434,15 @@ fn explain(
     list(&[What::Word, What::Symbol], -1.0, "negative words");
     list(&[What::Negated], -1.0, "negation");
     list(&[What::Word, What::Symbol], 1.0, "positive words");
+    list(&[What::Ironic], -1.0, "ironic praise");
     list(&[What::Negated], 1.0, "negation");
     list(&[What::BareNegation], -1.0, "negated statement");
+    if let Some(c) = s.irony {
+        reasons.push(format!(
+            "irony: \"{}\" with complaint content turns the praise around",
+            span(c)
+        ));
+    }
     if let Some(c) = s.contrast {
         reasons.push(format!(
             "contrast: what follows \"{}\" weighs more",

@@ -1,8 +1,17 @@
 //! The text scorer: a lexicon walk with negation scope, boosters, contrast,
 //! title weight and complaint phrases. Language-specific knowledge lives in the
 //! lexicon files; the rules here are shared by every language.
+//!
+//! **Irony.** Praise next to complaint facts is ironic when the writer marks it:
+//! an irony marker from the lexicon (`iro`: "thanks a lot", "ganz großes Kino",
+//! "knap hoor", "un lujo, vamos", 🙃, "lol") and at least [`IRONY_EVIDENCE`] of
+//! negative content from words (complaint patterns, negative words, negations).
+//! Then every positive word and symbol counts [`IRONY_FLIP`] of its valence,
+//! negated. Without the marker, praise and complaint are weighed as they stand
+//! (contrast and mixed reviews), and without complaint content a marker is
+//! ordinary praise ("Geweldig hoor!").
 
-use super::lexicon::HashMap;
+use super::lexicon::{HashMap, HashSet};
 
 use super::lang::Lang;
 use super::lexicon::{Lexicon, Phrase};
@@ -14,6 +23,12 @@ pub const TITLE_WEIGHT: f64 = 1.3;
 pub const BEFORE_CONTRAST: f64 = 0.5;
 /// Weight of body words after the last contrast word.
 pub const AFTER_CONTRAST: f64 = 1.5;
+/// Weight of a short closing verdict: a last body sentence of at most
+/// [`VERDICT_MAX_WORDS`] words after at least one other ("Not impressed.",
+/// "Nicht zufrieden.", "Knap hoor."), the writer's summary like the title.
+pub const VERDICT_WEIGHT: f64 = 1.5;
+/// See [`VERDICT_WEIGHT`].
+pub const VERDICT_MAX_WORDS: usize = 3;
 /// How many words a negator reaches forward (within its clause).
 pub const NEGATION_SCOPE: u8 = 3;
 /// A negated positive word flips to this share of its valence, negated.
@@ -27,6 +42,11 @@ pub const BARE_NEGATION: f64 = -0.2;
 pub const CAPS_BOOST: f64 = 1.25;
 /// Elongated words ("soooo", "baaad") weigh this much more.
 pub const ELONGATION_BOOST: f64 = 1.15;
+/// Negative content (sum of negative word contributions, symbols excluded)
+/// needed before an irony marker turns praise around.
+pub const IRONY_EVIDENCE: f64 = 0.3;
+/// Ironic praise counts this share of its valence, negated.
+pub const IRONY_FLIP: f64 = 0.8;
 /// Squashing constant: score = raw / sqrt(raw² + ALPHA).
 pub const ALPHA: f64 = 1.0;
 
@@ -37,6 +57,8 @@ pub(crate) enum What {
     Negated,
     BareNegation,
     Symbol,
+    /// Praise read as irony.
+    Ironic,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +78,8 @@ pub(crate) struct TextScore {
     pub contribs: Vec<Contrib>,
     /// The contrast word that split the body, if any.
     pub contrast: Option<(Part, u32, u32)>,
+    /// The irony marker, when it turned the praise around.
+    pub irony: Option<(Part, u32, u32)>,
 }
 
 struct NegScope {
@@ -70,11 +94,13 @@ pub(crate) fn score(
     lang: Option<Lang>,
     lex: Option<&Lexicon>,
     symbols: &HashMap<Box<str>, f32>,
+    irony_symbols: &HashSet<Box<str>>,
 ) -> TextScore {
     let toks = &tokens.toks;
     let n = toks.len();
     let mut out = TextScore::default();
     let mut consumed = vec![false; n];
+    let mut marker: Option<(Part, u32, u32)> = None;
 
     let words = toks
         .iter()
@@ -95,9 +121,24 @@ pub(crate) fn score(
         let t = &toks[c];
         out.contrast = Some((t.part, t.orig.0, t.orig.1));
     }
+    // A short closing verdict weighs like a summary.
+    let verdict = toks
+        .last()
+        .filter(|t| t.part == Part::Body)
+        .and_then(|last| {
+            let first_body = toks.iter().position(|t| t.part == Part::Body)?;
+            let start = toks.iter().rposition(|t| t.sentence != last.sentence)? + 1;
+            let words = toks[start..]
+                .iter()
+                .filter(|t| t.kind == Kind::Word && !t.numeric)
+                .count();
+            (start > first_body && words <= VERDICT_MAX_WORDS).then_some(last.sentence)
+        });
     let weight = |i: usize| -> f64 {
         if toks[i].part == Part::Title {
             TITLE_WEIGHT
+        } else if verdict == Some(toks[i].sentence) {
+            VERDICT_WEIGHT
         } else {
             match last_contrast {
                 Some(c) if i < c => BEFORE_CONTRAST,
@@ -123,6 +164,9 @@ pub(crate) fn score(
                 if let Some(last) = match_phrase(tokens, lex, &consumed, i, p) {
                     // Mark only the matched words; gap words stay available.
                     mark_phrase(tokens, &mut consumed, i, last, p);
+                    if p.irony {
+                        marker.get_or_insert((toks[i].part, toks[i].orig.0, toks[last].orig.1));
+                    }
                     let mut v = f64::from(p.v);
                     let mut what = if v < 0.0 { What::Complaint } else { What::Word };
                     let mut start = toks[i].orig.0;
@@ -163,6 +207,9 @@ pub(crate) fn score(
         let t = &toks[i];
         let w = tokens.norm(t);
         if t.kind == Kind::Symbol {
+            if irony_symbols.contains(w) {
+                marker.get_or_insert((t.part, t.orig.0, t.orig.1));
+            }
             if let Some(&v) = symbols.get(w) {
                 out.contribs.push(Contrib {
                     what: What::Symbol,
@@ -202,7 +249,12 @@ pub(crate) fn score(
             }
             continue;
         }
-        if let Some(&m) = lex.boosters.get(w) {
+        let degree = lex
+            .degree
+            .get(w)
+            .copied()
+            .filter(|_| sentiment_follows(tokens, lex, &consumed, i));
+        if let Some(m) = degree.or_else(|| lex.boosters.get(w).copied()) {
             boost *= f64::from(m);
             boost_clause = t.clause;
             boost_left = 2;
@@ -211,7 +263,11 @@ pub(crate) fn score(
         if lex.contrast.contains(w) {
             continue;
         }
-        let Some(entry) = lookup(lex, w, t).filter(|e| e.v.abs() >= 0.05) else {
+        let found = lookup(lex, w, t);
+        if found.is_some_and(|e| e.irony) {
+            marker.get_or_insert((t.part, t.orig.0, t.orig.1));
+        }
+        let Some(entry) = found.filter(|e| e.v.abs() >= 0.05) else {
             tick(&mut neg, &mut boost_left);
             continue;
         };
@@ -251,7 +307,7 @@ pub(crate) fn score(
                     && toks[k].kind == Kind::Word
                     && !consumed[k]
                     && lex.negators.contains(tokens.norm(&toks[k]))
-                    && toks.get(k + 1).is_none_or(|nx| nx.clause != t.clause)
+                    && clause_ends_after(toks, k, t.clause, lang)
             });
             if let Some(k) = ahead {
                 v *= if v > 0.0 {
@@ -272,6 +328,24 @@ pub(crate) fn score(
     }
     close_scope(neg.take(), toks, &mut out, &weight);
 
+    if let Some(m) = marker {
+        let against: f64 = out
+            .contribs
+            .iter()
+            .filter(|c| c.v < 0.0 && c.what != What::Symbol)
+            .map(|c| c.v)
+            .sum();
+        if against <= -IRONY_EVIDENCE {
+            for c in &mut out.contribs {
+                if c.v > 0.0 && matches!(c.what, What::Word | What::Symbol) {
+                    c.v *= -IRONY_FLIP;
+                    c.what = What::Ironic;
+                }
+            }
+            out.irony = Some(m);
+        }
+    }
+
     out.raw = out.contribs.iter().map(|c| c.v).sum();
     out.score = if out.raw.is_finite() {
         out.raw / (out.raw * out.raw + ALPHA).sqrt()
@@ -279,6 +353,31 @@ pub(crate) fn score(
         0.0
     };
     out
+}
+
+/// Whether the clause ends right after the post-negator at `k` (German, Dutch),
+/// or one word later in Estonian, whose negator comes before the verb
+/// ("probleeme ei olnud", "midagi ei puudunud").
+fn clause_ends_after(toks: &[Token], k: usize, clause: u32, lang: Option<Lang>) -> bool {
+    let ends_at = |j: usize| toks.get(j).is_none_or(|nx| nx.clause != clause);
+    ends_at(k + 1) || (lang == Some(Lang::Et) && toks[k + 1].kind == Kind::Word && ends_at(k + 2))
+}
+
+/// Whether a sentiment word follows within two words of the same clause (for a
+/// degree adverb: "insanely good", "belachelijk licht", "jube kerge").
+fn sentiment_follows(tokens: &Tokens, lex: &Lexicon, consumed: &[bool], i: usize) -> bool {
+    let toks = &tokens.toks;
+    let clause = toks[i].clause;
+    toks.iter()
+        .enumerate()
+        .skip(i + 1)
+        .take(2)
+        .take_while(|(_, t)| t.clause == clause && t.kind == Kind::Word)
+        .any(|(k, t)| {
+            !consumed[k]
+                && !t.numeric
+                && lookup(lex, tokens.norm(t), t).is_some_and(|e| e.v.abs() >= 0.05)
+        })
 }
 
 fn tick(neg: &mut Option<NegScope>, boost_left: &mut u8) {

@@ -64,13 +64,15 @@ fn devset_accuracy_floor() {
     // Floors a little under what the classifier reaches (see the module docs);
     // they catch regressions, not tune the model.
     // The targets: 0.90 de, en, es, fr; 0.85 nl; 0.80 et.
+    // Raised on the accuracy branch (devset then: de 0.979, en 0.958, es 0.979,
+    // et 0.938, fr 0.917, nl 0.896), never below the targets.
     let floors = [
-        ("de", 0.90),
-        ("en", 0.90),
-        ("es", 0.90),
-        ("et", 0.80),
+        ("de", 0.94),
+        ("en", 0.92),
+        ("es", 0.94),
+        ("et", 0.90),
         ("fr", 0.90),
-        ("nl", 0.85),
+        ("nl", 0.875),
     ];
     let results = devset_eval(false);
     let mut failed = Vec::new();
@@ -358,4 +360,108 @@ fn throughput() {
         "{n} reviews in {secs:.3}s: {:.0} reviews/s ({negatives} negative)",
         n as f64 / secs
     );
+}
+
+#[test]
+fn marked_irony_turns_praise_around() {
+    // An irony marker and complaint content: the praise is ironic.
+    let v = text(
+        "Oh great",
+        "Oh great, the parcel is lost again and nobody answers my emails.",
+        Some("en"),
+    );
+    assert!(v.negative, "{v:?}");
+    assert!(has_reason(&v, "irony"), "{v:?}");
+    for (body, lang) in [
+        (
+            "Super service 🙃 three weeks late and the box was crushed.",
+            "en",
+        ),
+        (
+            "Ganz großes Kino: sechs Wochen Lieferzeit und dann defekt.",
+            "de",
+        ),
+        ("Knap hoor, weer een kapot pakket en geen reactie.", "nl"),
+        (
+            "Un lujo, vamos: tres semanas de retraso y la caja rota.",
+            "es",
+        ),
+        (
+            "Bravo, colis perdu et aucune réponse du service client.",
+            "fr",
+        ),
+        ("No suurepärane, pakk jälle katki ja vastust pole.", "et"),
+    ] {
+        let v = text("", body, Some(lang));
+        assert!(v.negative, "{body}: {v:?}");
+    }
+    // The same markers without complaint content are praise.
+    for (body, lang) in [
+        ("Geweldig hoor, snel geleverd en prima kwaliteit!", "nl"),
+        ("Qualität vom Feinsten, schnelle Lieferung.", "de"),
+        (
+            "Oh great, it arrived a day early and works perfectly.",
+            "en",
+        ),
+    ] {
+        let v = text("", body, Some(lang));
+        assert!(!v.negative && !has_reason(&v, "irony"), "{body}: {v:?}");
+    }
+}
+
+#[test]
+fn thanks_for_nothing_is_a_complaint() {
+    for (body, lang) in [
+        ("Thanks for nothing.", "en"),
+        ("Danke für nichts.", "de"),
+        ("Gracias por nada.", "es"),
+        ("Bedankt voor niks.", "nl"),
+    ] {
+        assert!(text("", body, Some(lang)).negative, "{body}");
+    }
+}
+
+#[test]
+fn degree_adverbs_from_negative_words_boost_what_follows() {
+    for (body, lang) in [
+        ("Insanely comfortable and ridiculously light.", "en"),
+        ("Die Jacke ist wahnsinnig warm und irre bequem.", "de"),
+        ("Belachelijk goede prijs.", "nl"),
+        ("Jube mugav tool.", "et"),
+    ] {
+        let v = text("", body, Some(lang));
+        assert!(!v.negative, "{body}: {v:?}");
+    }
+    // Alone, the word keeps its own meaning.
+    assert!(text("", "Jube.", Some("et")).negative);
+}
+
+#[test]
+fn estonian_negator_before_a_final_verb() {
+    for body in [
+        "Probleeme ei olnud, kõik jõudis kohale.",
+        "Midagi katki ei olnud.",
+        "Polegi paha.",
+    ] {
+        let v = text("", body, Some("et"));
+        assert!(!v.negative, "{body}: {v:?}");
+    }
+    assert!(text("", "Ei ole rahul.", Some("et")).negative);
+}
+
+#[test]
+fn a_short_closing_verdict_weighs_more() {
+    for (body, lang) in [
+        (
+            "Worked well for a week, then the battery died. Not happy.",
+            "en",
+        ),
+        (
+            "Lief anfangs gut, dann ging nichts mehr. Nicht zufrieden.",
+            "de",
+        ),
+    ] {
+        let v = text("", body, Some(lang));
+        assert!(v.negative, "{body}: {v:?}");
+    }
 }
