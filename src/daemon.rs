@@ -41,7 +41,9 @@ const STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Everything a running instance needs.
 pub struct App {
-    pub cfg: Config,
+    /// Shared with the router and the control socket (1,000 sources make a config
+    /// worth not copying).
+    pub cfg: Arc<Config>,
     pub store: Arc<Store>,
     fetcher: Fetcher,
     sources: Vec<(SourceConfig, Box<dyn Source>)>,
@@ -82,8 +84,8 @@ pub type RouterFn = dyn Fn(&Mention, chrono::DateTime<Utc>) -> Routing + Send + 
 
 /// The router the configuration describes: `[routes.<id>]`, `[triage]` and quiet
 /// hours (see [`crate::route`]).
-pub fn build_router(cfg: &Config) -> Arc<RouterFn> {
-    let cfg = Arc::new(cfg.clone());
+pub fn build_router(cfg: &Arc<Config>) -> Arc<RouterFn> {
+    let cfg = cfg.clone();
     Arc::new(move |m: &Mention, now| crate::route::routing(&cfg, m, now))
 }
 
@@ -145,6 +147,7 @@ impl App {
         for d in outbox.orphaned()? {
             warn!(delivery = %d.id, notifier = %d.notifier, "A queued alert is for a notifier that is not configured (or disabled); it stays queued.");
         }
+        let cfg = Arc::new(cfg);
         let router = build_router(&cfg);
         let min_followup = min_followup(&cfg);
         Ok(App {
@@ -298,7 +301,9 @@ impl App {
         let span = info_span!("source", source = %id);
         async {
             let _permit = self.polls.acquire().await;
-            let r = self.poll_source(idx).await;
+            // Boxed: a task waiting for its turn stays small (1,000 sources spawn
+            // 1,000 tasks at once in `once`).
+            let r = Box::pin(self.poll_source(idx)).await;
             match &r {
                 Ok(PollSummary::NotModified) => info!(status = "not_modified", "Poll finished."),
                 Ok(PollSummary::Stored { items, report }) => info!(
@@ -463,7 +468,7 @@ pub async fn once(app: Arc<App>) -> anyhow::Result<OnceReport> {
         }
     }
     report.sources_failed.sort();
-    let tick = app.case_tick().await?;
+    let tick = app.case_tick_if_due().await?;
     report.reminders = tick.reminders;
     report.escalations = tick.escalations;
     report.digests = app.digest_tick().await?.queued;
@@ -570,7 +575,7 @@ impl App {
     pub async fn case_tick_if_due(&self) -> anyhow::Result<TickReport> {
         let now = Utc::now();
         let due = *self.case_due.lock().unwrap_or_else(|e| e.into_inner());
-        if due.is_none_or(|d| d > now) {
+        if self.min_followup.is_none() || due.is_none_or(|d| d > now) {
             return Ok(TickReport::default());
         }
         let r = self.case_tick().await?;

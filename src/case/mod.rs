@@ -161,6 +161,9 @@ pub struct Case {
     /// Set once the review was reported removed (`review.removed`).
     #[serde(default)]
     pub removed_at: Option<DateTime<Utc>>,
+    /// When the review was published, if the platform says (for removal tracking).
+    #[serde(default)]
+    pub published_at: Option<DateTime<Utc>>,
     pub history: Vec<Transition>,
 }
 
@@ -215,6 +218,7 @@ impl Case {
             resolved_at: None,
             misses: 0,
             removed_at: None,
+            published_at: None,
             history: vec![Transition {
                 at,
                 from: None,

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::ingest::{Tx, delivery_id_tagged};
 use super::{Delivery, EventDetail, Store, StoreError, to_json};
@@ -84,6 +85,25 @@ fn open_key(source: &str, id: &str) -> String {
     format!("co/{source}/{id}")
 }
 
+/// The value of an open-case entry (`co/<source>/<id>`): what removal tracking
+/// needs, so that polls read neither the case nor its mention unless it misses.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Watch {
+    #[serde(default)]
+    misses: u32,
+    #[serde(default)]
+    removed: bool,
+    #[serde(default)]
+    published_at: Option<DateTime<Utc>>,
+}
+
+impl Watch {
+    /// An entry written before it held anything reads as "unknown": load the case.
+    fn read(v: &[u8]) -> Option<Watch> {
+        serde_json::from_slice(v).ok()
+    }
+}
+
 /// Write a case and keep the open-case list in step with its state.
 pub(super) fn save_case(tx: &mut Tx<'_>, case: &Case) {
     tx.insert(format!("c/{}", case.id).into_bytes(), to_json(case));
@@ -91,7 +111,12 @@ pub(super) fn save_case(tx: &mut Tx<'_>, case: &Case) {
     if case.state.is_closed() {
         tx.remove(key);
     } else {
-        tx.insert(key, Vec::new());
+        let watch = Watch {
+            misses: case.misses,
+            removed: case.removed_at.is_some(),
+            published_at: case.published_at,
+        };
+        tx.insert(key, to_json(&watch));
     }
 }
 
@@ -153,7 +178,7 @@ pub(super) fn open_case(
     routing: &Routing,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let case = Case::open(
+    let mut case = Case::open(
         &m.id,
         &m.source,
         &m.platform,
@@ -161,6 +186,7 @@ pub(super) fn open_case(
         routing.routes.clone(),
         routing.targets.iter().map(|t| t.notifier.clone()).collect(),
     );
+    case.published_at = m.published_at;
     save_case(tx, &case);
     queue_event(
         tx,
@@ -337,15 +363,20 @@ pub(super) fn track_misses(
         return Ok(0);
     }
     let prefix = format!("co/{}/", poll.source);
-    let ids: Vec<String> = tx
-        .scan_keys(prefix.as_bytes())?
-        .into_iter()
-        .map(|k| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
-        .collect();
     let mut queued = 0;
-    for id in ids {
+    for (k, v) in tx.scan(prefix.as_bytes())? {
+        let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
         if poll.seen.contains(&id) {
             continue;
+        }
+        if let Some(w) = Watch::read(&v) {
+            let reached = match (poll.oldest_published, w.published_at) {
+                (Some(oldest), Some(published)) => oldest <= published,
+                _ => true,
+            };
+            if w.removed || !reached {
+                continue;
+            }
         }
         let (Some(mut case), Some(m)) = (tx.case(&id)?, tx.mention(&id)?) else {
             continue;
@@ -430,7 +461,10 @@ impl Store {
         let mut tx = Tx::new(&self.tree);
         let prefix = format!("co/{source}/");
         let mut queued = 0;
-        for k in tx.scan_keys(prefix.as_bytes())? {
+        for (k, v) in tx.scan(prefix.as_bytes())? {
+            if Watch::read(&v).is_some_and(|w| w.misses == 0 || w.removed) {
+                continue;
+            }
             let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
             let (Some(mut case), Some(m)) = (tx.case(&id)?, tx.mention(&id)?) else {
                 continue;

@@ -80,6 +80,9 @@ pub struct IngestReport {
     pub broken: Option<String>,
 }
 
+/// A key and its value.
+pub(super) type Entry = (Vec<u8>, Vec<u8>);
+
 /// Pending writes over the tree: reads see them, and they are applied as one batch.
 pub(super) struct Tx<'a> {
     tree: &'a sled::Tree,
@@ -107,21 +110,26 @@ impl<'a> Tx<'a> {
 
     /// Keys under `prefix`, as they will be after this batch.
     pub(super) fn scan_keys(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut keys = std::collections::BTreeSet::new();
+        Ok(self.scan(prefix)?.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// Entries under `prefix`, as they will be after this batch.
+    pub(super) fn scan(&self, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        let mut entries = BTreeMap::new();
         for kv in self.tree.scan_prefix(prefix) {
-            keys.insert(kv?.0.to_vec());
+            let (k, v) = kv?;
+            entries.insert(k.to_vec(), v.to_vec());
         }
         for (k, v) in self.writes.range(prefix.to_vec()..) {
             if !k.starts_with(prefix) {
                 break;
             }
-            if v.is_some() {
-                keys.insert(k.clone());
-            } else {
-                keys.remove(k);
-            }
+            match v {
+                Some(v) => entries.insert(k.clone(), v.clone()),
+                None => entries.remove(k),
+            };
         }
-        Ok(keys.into_iter().collect())
+        Ok(entries.into_iter().collect())
     }
 
     pub(super) fn case(&self, id: &str) -> Result<Option<crate::case::Case>, StoreError> {
