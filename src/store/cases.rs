@@ -443,6 +443,77 @@ fn count_miss(
     Ok(queued)
 }
 
+/// The open cases that may still get reminders or escalations (no public answer
+/// yet, not removed), with their mentions.
+fn followed_cases(tx: &Tx<'_>) -> Result<Vec<(Case, Mention)>, StoreError> {
+    let mut out = Vec::new();
+    for k in tx.scan_keys(b"co/")? {
+        let k = String::from_utf8_lossy(&k).into_owned();
+        let Some(id) = k.rsplit('/').next() else {
+            continue;
+        };
+        if let (Some(case), Some(m)) = (tx.case(id)?, tx.mention(id)?)
+            && case.state.is_unanswered()
+            && case.removed_at.is_none()
+        {
+            out.push((case, m));
+        }
+    }
+    Ok(out)
+}
+
+/// Where one case stands against its follow-up policy at an instant.
+struct Followup {
+    /// The reminder step due now (0: none yet), capped at `max_reminders`.
+    step: u32,
+    /// The escalation is due.
+    escalate: bool,
+    /// When the next reminder or the escalation falls due, if any is left.
+    next: Option<DateTime<Utc>>,
+}
+
+impl Followup {
+    fn of(case: &Case, routing: &Routing, now: DateTime<Utc>) -> Followup {
+        let opened = case.round_opened_at;
+        let open_for = (now - opened).max(chrono::Duration::zero());
+        let mut f = Followup {
+            step: 0,
+            escalate: false,
+            next: None,
+        };
+        let mut consider = |t: DateTime<Utc>| {
+            if f.next.is_none_or(|n| t < n) {
+                f.next = Some(t);
+            }
+        };
+        if let Some(every) = routing.remind_after.filter(|d| !d.is_zero()) {
+            let every = to_chrono(every);
+            let done = open_for.num_milliseconds() / every.num_milliseconds().max(1);
+            let cap = i64::from(routing.max_reminders);
+            if cap == 0 || done < cap {
+                consider(opened + every * i32::try_from(done + 1).unwrap_or(i32::MAX));
+            }
+            let due = if cap > 0 { done.min(cap) } else { done };
+            f.step = u32::try_from(due).unwrap_or(u32::MAX);
+        }
+        if let Some(after) = routing.escalate_after
+            && !routing.escalate_to.is_empty()
+        {
+            let at = opened + to_chrono(after);
+            if now >= at && now > opened {
+                f.escalate = true;
+            } else {
+                consider(at);
+            }
+        }
+        if now <= opened {
+            // Nothing is due at (or before) the opening itself.
+            f.step = 0;
+        }
+        f
+    }
+}
+
 impl Store {
     /// A poll answered "not modified": the document is the one of the last full
     /// poll, so every open case of the source already missing from it misses once
@@ -553,73 +624,48 @@ impl Store {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut tx = Tx::new(&self.tree);
         let mut report = TickReport::default();
-        let ids: Vec<String> = tx
-            .scan_keys(b"co/")?
-            .into_iter()
-            .filter_map(|k| {
-                let k = String::from_utf8_lossy(&k).into_owned();
-                k.rsplit('/').next().map(str::to_string)
-            })
-            .collect();
-        for id in ids {
-            let (Some(case), Some(m)) = (tx.case(&id)?, tx.mention(&id)?) else {
-                continue;
-            };
-            if !case.state.is_unanswered() || case.removed_at.is_some() {
-                continue;
-            }
-            let open_for = now - case.round_opened_at;
-            if open_for <= chrono::Duration::zero() {
-                continue;
-            }
+        for (case, m) in followed_cases(&tx)? {
             let routing = router(&m, now);
-            if let Some(every) = routing.remind_after.filter(|d| !d.is_zero()) {
-                let every = to_chrono(every);
-                let mut step =
-                    (open_for.num_milliseconds() / every.num_milliseconds().max(1)) as u64;
-                if routing.max_reminders > 0 {
-                    step = step.min(u64::from(routing.max_reminders));
-                }
-                if step >= 1 {
-                    let step = u32::try_from(step).unwrap_or(u32::MAX);
-                    let kind = if case.state == CaseState::Open {
-                        "unseen"
-                    } else {
-                        "unanswered"
-                    };
-                    let detail = EventDetail {
-                        step: Some(step),
-                        reminder: Some(kind.to_string()),
-                        open_for_secs: Some(open_for.num_seconds()),
-                        ..Default::default()
-                    };
-                    report.reminders += queue_event(
-                        &mut tx,
-                        &id,
-                        &routing.targets,
-                        EVENT_REMINDER,
-                        &format!("r{}s{step}", case.round),
-                        &detail,
-                        now,
-                    )?;
-                }
+            let f = Followup::of(&case, &routing, now);
+            let open_for_secs = Some((now - case.round_opened_at).num_seconds());
+            if f.step >= 1 {
+                let kind = if case.state == CaseState::Open {
+                    "unseen"
+                } else {
+                    "unanswered"
+                };
+                let detail = EventDetail {
+                    step: Some(f.step),
+                    reminder: Some(kind.to_string()),
+                    open_for_secs,
+                    ..Default::default()
+                };
+                let tag = format!("r{}s{}", case.round, f.step);
+                report.reminders += queue_event(
+                    &mut tx,
+                    &m.id,
+                    &routing.targets,
+                    EVENT_REMINDER,
+                    &tag,
+                    &detail,
+                    now,
+                )?;
             }
-            if let Some(after) = routing.escalate_after {
-                if open_for >= to_chrono(after) && !routing.escalate_to.is_empty() {
-                    let detail = EventDetail {
-                        open_for_secs: Some(open_for.num_seconds()),
-                        ..Default::default()
-                    };
-                    report.escalations += queue_event(
-                        &mut tx,
-                        &id,
-                        &routing.escalate_to,
-                        EVENT_ESCALATED,
-                        &format!("r{}", case.round),
-                        &detail,
-                        now,
-                    )?;
-                }
+            if f.escalate {
+                let detail = EventDetail {
+                    open_for_secs,
+                    ..Default::default()
+                };
+                let tag = format!("r{}", case.round);
+                report.escalations += queue_event(
+                    &mut tx,
+                    &m.id,
+                    &routing.escalate_to,
+                    EVENT_ESCALATED,
+                    &tag,
+                    &detail,
+                    now,
+                )?;
             }
         }
         if !tx.is_empty() {
@@ -635,42 +681,11 @@ impl Store {
         now: DateTime<Utc>,
         router: &Router<'_>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let mut next: Option<DateTime<Utc>> = None;
-        let mut consider = |t: DateTime<Utc>| {
-            if next.is_none_or(|n| t < n) {
-                next = Some(t);
-            }
-        };
-        for kv in self.tree.scan_prefix(b"co/") {
-            let (k, _) = kv?;
-            let k = String::from_utf8_lossy(&k).into_owned();
-            let Some(id) = k.rsplit('/').next() else {
-                continue;
-            };
-            let (Some(case), Some(m)) = (self.case(id)?, self.mention(id)?) else {
-                continue;
-            };
-            if !case.state.is_unanswered() || case.removed_at.is_some() {
-                continue;
-            }
-            let routing = router(&m, now);
-            let open_for = now - case.round_opened_at;
-            if let Some(every) = routing.remind_after.filter(|d| !d.is_zero()) {
-                let every = to_chrono(every);
-                let done = open_for.num_milliseconds().max(0) / every.num_milliseconds().max(1);
-                let next_step = done + 1;
-                if routing.max_reminders == 0 || next_step <= i64::from(routing.max_reminders) {
-                    consider(case.round_opened_at + every * (next_step as i32));
-                }
-            }
-            if let Some(after) = routing.escalate_after {
-                let at = case.round_opened_at + to_chrono(after);
-                if at > now && !routing.escalate_to.is_empty() {
-                    consider(at);
-                }
-            }
-        }
-        Ok(next)
+        let tx = Tx::new(&self.tree);
+        Ok(followed_cases(&tx)?
+            .into_iter()
+            .filter_map(|(case, m)| Followup::of(&case, &router(&m, now), now).next)
+            .min())
     }
 }
 
