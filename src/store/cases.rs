@@ -234,86 +234,39 @@ pub(super) fn on_change(
         new_rating: m.rating,
         ..Default::default()
     };
+    // What the platform shows moves the case: (step, note, event, its details).
+    let mut steps: Vec<(Action, Option<String>, &str, EventDetail)> = Vec::new();
     if ch.reply_appeared && case.state.is_unanswered() {
-        let event = EVENT_REPLIED;
-        if case
-            .apply(Action::Reply, now, ACTOR_PLATFORM, None, Some(event))
-            .is_ok()
-        {
-            dirty = true;
-            let routing = router(m, now);
-            let tag = round_tag(case.round);
-            queued += queue_event(
-                tx,
-                &m.id,
-                &routing.targets,
-                event,
-                &tag,
-                &EventDetail::default(),
-                now,
-            )?;
-        }
+        steps.push((Action::Reply, None, EVENT_REPLIED, EventDetail::default()));
     }
     if ch.was_negative && !m.negative && !case.state.is_closed() {
         let note = match (ch.old_rating, m.rating) {
-            (Some(a), Some(b)) if a != b => Some(format!(
+            (Some(a), Some(b)) if a != b => format!(
                 "rating {} → {}",
                 crate::classify::rating::num(a),
                 crate::classify::rating::num(b)
-            )),
-            _ => Some("the review no longer reads negative".to_string()),
+            ),
+            _ => "the review no longer reads negative".to_string(),
         };
-        if case
-            .apply(
-                Action::Resolve,
-                now,
-                ACTOR_PLATFORM,
-                note.as_deref(),
-                Some(EVENT_RESOLVED),
-            )
-            .is_ok()
-        {
-            dirty = true;
-            let routing = router(m, now);
-            let tag = round_tag(case.round);
-            queued += queue_event(
-                tx,
-                &m.id,
-                &routing.targets,
-                EVENT_RESOLVED,
-                &tag,
-                &ratings,
-                now,
-            )?;
-        }
+        steps.push((Action::Resolve, Some(note), EVENT_RESOLVED, ratings));
     } else if !ch.was_negative && m.negative && case.state.is_closed() {
         // Resolved (or ignored) and negative again: a new round.
+        let detail = EventDetail {
+            reopened: true,
+            ..ratings
+        };
+        let note = "the review turned negative again".to_string();
+        steps.push((Action::Reopen, Some(note), EVENT_NEGATIVE, detail));
+    }
+    for (action, note, event, detail) in steps {
         if case
-            .apply(
-                Action::Reopen,
-                now,
-                ACTOR_PLATFORM,
-                Some("the review turned negative again"),
-                Some(EVENT_NEGATIVE),
-            )
+            .apply(action, now, ACTOR_PLATFORM, note.as_deref(), Some(event))
             .is_ok()
         {
             dirty = true;
             let routing = router(m, now);
             let tag = round_tag(case.round);
-            let detail = EventDetail {
-                reopened: true,
-                ..ratings
-            };
-            queued += queue_event(
-                tx,
-                &m.id,
-                &routing.targets,
-                EVENT_NEGATIVE,
-                &tag,
-                &detail,
-                now,
-            )?;
+            queued += queue_event(tx, &m.id, &routing.targets, event, &tag, &detail, now)?;
         }
     }
     if case.misses > 0 || case.removed_at.is_some() {
