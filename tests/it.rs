@@ -2860,16 +2860,7 @@ async fn cases_are_followed_from_alert_to_resolved_with_and_without_the_daemon()
     let o = env.run(&["case", "nonsense", prefix]).await;
     assert_eq!(o.code, Some(2));
 
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("exits after SIGTERM")
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(terminate(&mut child).await.code(), Some(0));
     assert!(!socket.exists(), "the socket is removed on shutdown");
 
     // Without the daemon the CLI opens the store itself.
@@ -3456,30 +3447,14 @@ async fn reminders_and_escalation_fire_once_each_and_survive_a_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // A restart in the middle: nothing is repeated, nothing lost.
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("exits")
-        .unwrap();
+    terminate(&mut child).await;
     let mut child = env.command(&["run"]).spawn().unwrap();
     while events("/boss").is_empty() {
         assert!(start.elapsed() < Duration::from_secs(40), "escalation");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .expect("exits")
-        .unwrap();
+    terminate(&mut child).await;
 
     let hook = events("/hook");
     let kinds: Vec<&str> = hook.iter().map(|e| e.0.as_str()).collect();

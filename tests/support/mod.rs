@@ -521,3 +521,17 @@ pub fn jsonld_page(reviews: &[(&str, u32, &str, &str, &str)]) -> String {
         serde_json::to_string(&doc).unwrap().replace("</", "<\\/")
     )
 }
+
+/// Send SIGTERM to a running `reviewradar run` and wait (at most 15 s) for it to
+/// exit; returns its exit status.
+pub async fn terminate(child: &mut tokio::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().expect("still running").to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap()
+}
